@@ -1,0 +1,1 @@
+"""Burgernet: control rooms, municipalities and citizens together for neighbourhood safety."""

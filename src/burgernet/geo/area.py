@@ -1,0 +1,395 @@
+"""Areas: a circle (centre + radius) or a (multi)polygon, with exact containment and H3 covers.
+
+GeoJSON in and out. A circle travels as a GeoJSON Feature with a Point geometry and a
+`radius` property in metres (the convention Leaflet drawing tools use); polygons as Polygon or
+MultiPolygon geometries (or Features holding one), coordinates `[lon, lat]` in WGS84.
+
+Containment is exact: great-circle distance on the sphere for circles (the PostGIS
+`use_spheroid=false` model), even-odd ray casting on lon/lat for polygons (GeoJSON, RFC 7946,
+has straight edges in lon/lat). Circles are never clipped at the national border.
+
+`cover()` splits the area into cells that lie wholly inside (compacted to coarser resolutions
+where all children are inside) and finest-resolution boundary cells whose points still need the
+exact test. A point inside the area is always in one of the two sets.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from abc import ABC, abstractmethod
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import h3.api.basic_int as h3
+
+from burgernet.geo.cells import EARTH_RADIUS_M, FINEST, RESOLUTIONS
+from burgernet.geo.distance import haversine_m
+
+MAX_RADIUS_M = 100_000
+MIN_RADIUS_M = 50
+#: Safety factor on per-cell circumradius bounds; cells near each other differ far less.
+_BOUND_MARGIN = 1.05
+
+LonLat = tuple[float, float]
+Ring = tuple[LonLat, ...]
+
+
+class AreaError(ValueError):
+    """Malformed area input; `field` names where (e.g. `geometry.coordinates[0]`)."""
+
+    def __init__(self, message: str, *, field: str = "area") -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Cover:
+    """Cells covering an area.
+
+    `interior[res]` holds cells (at resolution `res`) that lie wholly inside; `boundary` holds
+    finest-resolution cells that may be partly inside.
+    """
+
+    interior: dict[int, frozenset[int]]
+    boundary: frozenset[int]
+
+    def all_finest(self) -> set[int]:
+        """Every finest-resolution cell of the cover (interior uncompacted plus boundary)."""
+        cells = set(self.boundary)
+        for res, group in self.interior.items():
+            for cell in group:
+                cells.update(h3.cell_to_children(cell, FINEST) if res != FINEST else [cell])
+        return cells
+
+    def contains_cell_of(self, cells: dict[int, int]) -> bool | None:
+        """For a point's cells by resolution: True inside, None needs the exact test, False out."""
+        for res, group in self.interior.items():
+            if cells[res] in group:
+                return True
+        return None if cells[FINEST] in self.boundary else False
+
+
+class Area(ABC):
+    """A search area: circle or (multi)polygon."""
+
+    @abstractmethod
+    def contains(self, lat: float, lon: float) -> bool:
+        """Exact containment of a WGS84 point."""
+
+    @abstractmethod
+    def to_geojson(self) -> dict[str, Any]:
+        """The area as a GeoJSON Feature."""
+
+    @abstractmethod
+    def bbox(self) -> tuple[float, float, float, float]:
+        """(min_lat, min_lon, max_lat, max_lon)."""
+
+    @abstractmethod
+    def area_m2(self) -> float:
+        """Surface in square metres on the sphere."""
+
+    @abstractmethod
+    def _classify(self) -> tuple[set[int], set[int]]:
+        """Finest or coarser interior cells, and finest boundary cells."""
+
+    @cached_property
+    def cover(self) -> Cover:
+        interior, boundary = self._classify()
+        return Cover(interior=_compact(interior), boundary=frozenset(boundary))
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        min_lat, min_lon, max_lat, max_lon = self.bbox()
+        return (min_lat + max_lat) / 2, (min_lon + max_lon) / 2
+
+    @staticmethod
+    def from_geojson(data: Any) -> Area:
+        """Parse a circle Feature or a (Multi)Polygon geometry/Feature; raise AreaError."""
+        return parse_area(data)
+
+
+@dataclass(frozen=True)
+class Circle(Area):
+    lat: float
+    lon: float
+    radius_m: float
+
+    def __post_init__(self) -> None:
+        _check_lat_lon(self.lat, self.lon, "geometry.coordinates")
+        if not math.isfinite(self.radius_m) or not MIN_RADIUS_M <= self.radius_m <= MAX_RADIUS_M:
+            raise AreaError(
+                f"radius must be between {MIN_RADIUS_M} and {MAX_RADIUS_M} metres",
+                field="properties.radius",
+            )
+
+    def contains(self, lat: float, lon: float) -> bool:
+        return haversine_m(self.lat, self.lon, lat, lon) <= self.radius_m
+
+    def to_geojson(self) -> dict[str, Any]:
+        return {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [self.lon, self.lat]},
+            "properties": {"radius": self.radius_m},
+        }
+
+    def bbox(self) -> tuple[float, float, float, float]:
+        dlat = math.degrees(self.radius_m / EARTH_RADIUS_M)
+        coslat = max(math.cos(math.radians(self.lat)), 1e-9)
+        dlon = math.degrees(self.radius_m / (EARTH_RADIUS_M * coslat))
+        return self.lat - dlat, self.lon - dlon, self.lat + dlat, self.lon + dlon
+
+    def area_m2(self) -> float:
+        # Spherical cap of angular radius radius/R.
+        return 2 * math.pi * EARTH_RADIUS_M**2 * (1 - math.cos(self.radius_m / EARTH_RADIUS_M))
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return self.lat, self.lon
+
+    def _classify(self) -> tuple[set[int], set[int]]:
+        coarse_res = RESOLUTIONS[-2]
+        interior: set[int] = set()
+        boundary: set[int] = set()
+        origin = h3.latlng_to_cell(self.lat, self.lon, coarse_res)
+        # Walk outwards ring by ring until a whole ring lies outside the circle.
+        k = 0
+        while True:
+            ring = [origin] if k == 0 else h3.grid_ring(origin, k)
+            any_touching = False
+            for cell in ring:
+                verdict = self._verdict(cell, _circumradius(cell))
+                if verdict is True:
+                    interior.add(cell)
+                    any_touching = True
+                elif verdict is None:
+                    any_touching = True
+                    self._refine(cell, interior, boundary)
+            if not any_touching:
+                break
+            k += 1
+        return interior, boundary
+
+    def _refine(self, parent: int, interior: set[int], boundary: set[int]) -> None:
+        children = h3.cell_to_children(parent, FINEST)
+        bound = _circumradius(h3.cell_to_center_child(parent, FINEST)) * _BOUND_MARGIN
+        for child in children:
+            verdict = self._verdict(child, bound, margin=1.0)
+            if verdict is True:
+                interior.add(child)
+            elif verdict is None:
+                boundary.add(child)
+        # H3 children do not tile their parent exactly: cells just outside the parent can hold
+        # points whose coarse cell is this parent. Those are caught because every point is
+        # classified by its own finest cell, and neighbours of boundary children are checked.
+        for child in list(boundary):
+            for neighbour in h3.grid_ring(child, 1):
+                if neighbour in interior or neighbour in boundary:
+                    continue
+                verdict = self._verdict(neighbour, bound, margin=1.0)
+                if verdict is True:
+                    interior.add(neighbour)
+                elif verdict is None:
+                    boundary.add(neighbour)
+
+    def _verdict(self, cell: int, bound: float, margin: float = _BOUND_MARGIN) -> bool | None:
+        """True wholly inside, False wholly outside, None straddles the circle."""
+        clat, clon = h3.cell_to_latlng(cell)
+        d = haversine_m(self.lat, self.lon, clat, clon)
+        r = bound * margin
+        if d + r <= self.radius_m:
+            return True
+        if d - r > self.radius_m:
+            return False
+        return None
+
+
+@dataclass(frozen=True)
+class Polygon(Area):
+    """A polygon or multipolygon: polygons of rings of (lon, lat); the first ring is the shell."""
+
+    polygons: tuple[tuple[Ring, ...], ...]
+    _edges: list[tuple[float, float, float, float]] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
+
+    def __post_init__(self) -> None:
+        edges: list[tuple[float, float, float, float]] = []
+        for polygon in self.polygons:
+            for ring in polygon:
+                for (x1, y1), (x2, y2) in itertools.pairwise(ring):
+                    edges.append((x1, y1, x2, y2))
+        object.__setattr__(self, "_edges", edges)
+
+    def contains(self, lat: float, lon: float) -> bool:
+        # Even-odd rule over all rings: holes and separate parts come out right.
+        inside = False
+        for x1, y1, x2, y2 in self._edges:
+            if (y1 > lat) != (y2 > lat):
+                x_cross = x1 + (lat - y1) * (x2 - x1) / (y2 - y1)
+                if lon < x_cross:
+                    inside = not inside
+        return inside
+
+    def to_geojson(self) -> dict[str, Any]:
+        coords = [[[list(p) for p in ring] for ring in polygon] for polygon in self.polygons]
+        geometry: dict[str, Any] = (
+            {"type": "Polygon", "coordinates": coords[0]}
+            if len(coords) == 1
+            else {"type": "MultiPolygon", "coordinates": coords}
+        )
+        return {"type": "Feature", "geometry": geometry, "properties": {}}
+
+    def bbox(self) -> tuple[float, float, float, float]:
+        lons = [p[0] for poly in self.polygons for p in poly[0]]
+        lats = [p[1] for poly in self.polygons for p in poly[0]]
+        return min(lats), min(lons), max(lats), max(lons)
+
+    def area_m2(self) -> float:
+        total = 0.0
+        for polygon in self.polygons:
+            shell, *holes = polygon
+            total += abs(_ring_area_m2(shell)) - sum(abs(_ring_area_m2(h)) for h in holes)
+        return total
+
+    def _classify(self) -> tuple[set[int], set[int]]:
+        shape = _to_h3shape(self.polygons)
+        overlap = set(h3.h3shape_to_cells_experimental(shape, FINEST, "overlap"))
+        full = set(h3.h3shape_to_cells_experimental(shape, FINEST, "full"))
+        boundary = overlap - full
+        # H3 tests overlap on its own edge model; keep one ring of margin around the boundary
+        # so a cell is only called interior when it is clearly away from every edge.
+        margin: set[int] = set()
+        for cell in boundary:
+            margin.update(h3.grid_ring(cell, 1))
+        interior = full - margin
+        boundary = (boundary | (margin & full) | margin) - interior
+        return interior, boundary
+
+
+def _to_h3shape(polygons: Sequence[Sequence[Ring]]) -> h3.H3Shape:
+    parts = []
+    for polygon in polygons:
+        shell, *holes = polygon
+        parts.append(
+            h3.LatLngPoly(
+                [(lat, lon) for lon, lat in shell[:-1]],
+                *[[(lat, lon) for lon, lat in hole[:-1]] for hole in holes],
+            )
+        )
+    return parts[0] if len(parts) == 1 else h3.LatLngMultiPoly(*parts)
+
+
+def _circumradius(cell: int) -> float:
+    """The largest distance from a cell's centre to its vertices, in metres."""
+    clat, clon = h3.cell_to_latlng(cell)
+    return max(haversine_m(clat, clon, lat, lon) for lat, lon in h3.cell_to_boundary(cell))
+
+
+def _compact(cells: Iterable[int]) -> dict[int, frozenset[int]]:
+    """Group interior cells by resolution, replacing full sets of children by their parent
+    at the next stored resolution (only stored resolutions are used)."""
+    by_res: dict[int, set[int]] = defaultdict(set)
+    for cell in cells:
+        by_res[h3.get_resolution(cell)].add(cell)
+    for fine, coarse in reversed(list(itertools.pairwise(RESOLUTIONS))):
+        # fine < coarse here means: promote `coarse`-resolution cells to resolution `fine`.
+        groups: dict[int, set[int]] = defaultdict(set)
+        for cell in by_res.get(coarse, set()):
+            groups[h3.cell_to_parent(cell, fine)].add(cell)
+        for parent, children in groups.items():
+            if (
+                len(children) == h3.cell_to_children_size(parent, coarse)
+                and set(h3.cell_to_children(parent, coarse)) == children
+            ):
+                by_res[fine].add(parent)
+                by_res[coarse] -= children
+    return {res: frozenset(group) for res, group in sorted(by_res.items()) if group}
+
+
+def _ring_area_m2(ring: Ring) -> float:
+    """Signed spherical area of a ring (lon/lat degrees), in m²."""
+    total = 0.0
+    for (lon1, lat1), (lon2, lat2) in itertools.pairwise(ring):
+        total += math.radians(lon2 - lon1) * (
+            2 + math.sin(math.radians(lat1)) + math.sin(math.radians(lat2))
+        )
+    return total * EARTH_RADIUS_M**2 / 2
+
+
+def _check_lat_lon(lat: float, lon: float, where: str) -> None:
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        raise AreaError("coordinates must be finite numbers", field=where)
+    if not -90 <= lat <= 90 or not -180 <= lon <= 180:
+        raise AreaError("coordinates must be [longitude, latitude] in WGS84", field=where)
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise AreaError("must be a number", field=where)
+    return float(value)
+
+
+def _parse_ring(raw: Any, where: str) -> Ring:
+    if not isinstance(raw, list) or len(raw) < 4:
+        raise AreaError("a ring needs at least 4 positions", field=where)
+    points: list[LonLat] = []
+    for i, pos in enumerate(raw):
+        if not isinstance(pos, list) or len(pos) < 2:
+            raise AreaError("a position is [longitude, latitude]", field=f"{where}[{i}]")
+        lon, lat = _number(pos[0], f"{where}[{i}][0]"), _number(pos[1], f"{where}[{i}][1]")
+        _check_lat_lon(lat, lon, f"{where}[{i}]")
+        points.append((lon, lat))
+    if points[0] != points[-1]:
+        raise AreaError("a ring must end where it starts", field=where)
+    if len(set(points)) < 3:
+        raise AreaError("a ring needs at least 3 distinct positions", field=where)
+    return tuple(points)
+
+
+def _parse_polygon(raw: Any, where: str) -> tuple[Ring, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise AreaError("a polygon is a list of rings", field=where)
+    return tuple(_parse_ring(ring, f"{where}[{i}]") for i, ring in enumerate(raw))
+
+
+def parse_area(data: Any) -> Area:
+    """Parse GeoJSON into an Area, raising AreaError that names the offending field."""
+    if not isinstance(data, dict):
+        raise AreaError("area must be a GeoJSON object")
+    properties: dict[str, Any] = {}
+    geometry: Any = data
+    prefix = ""
+    if data.get("type") == "Feature":
+        geometry = data.get("geometry")
+        props = data.get("properties") or {}
+        properties = props if isinstance(props, dict) else {}
+        prefix = "geometry."
+        if not isinstance(geometry, dict):
+            raise AreaError("a Feature needs a geometry", field="geometry")
+    kind = geometry.get("type")
+    coords = geometry.get("coordinates")
+    where = f"{prefix}coordinates"
+    if kind == "Point":
+        if not isinstance(coords, list) or len(coords) < 2:
+            raise AreaError("a point is [longitude, latitude]", field=where)
+        if "radius" not in properties:
+            raise AreaError("a circle needs a radius in metres", field="properties.radius")
+        lon, lat = _number(coords[0], f"{where}[0]"), _number(coords[1], f"{where}[1]")
+        return Circle(lat=lat, lon=lon, radius_m=_number(properties["radius"], "properties.radius"))
+    if kind == "Polygon":
+        return Polygon(polygons=(_parse_polygon(coords, where),))
+    if kind == "MultiPolygon":
+        if not isinstance(coords, list) or not coords:
+            raise AreaError("a multipolygon is a list of polygons", field=where)
+        return Polygon(
+            polygons=tuple(_parse_polygon(p, f"{where}[{i}]") for i, p in enumerate(coords))
+        )
+    raise AreaError(
+        "type must be a Point with a radius (circle), Polygon or MultiPolygon",
+        field=f"{prefix}type",
+    )

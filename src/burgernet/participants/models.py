@@ -1,0 +1,126 @@
+"""The participant registry: participants, their phone numbers and their locations."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Source(models.TextChoices):
+    WEB = "web", _("website")
+    PAPER = "paper", _("paper card")
+    STAFF = "staff", _("staff")
+    IMPORT = "import", _("import")
+    DEMO = "demo", _("demo")
+
+
+class Category(models.TextChoices):
+    MISSING_PERSONS = "missing_persons", _("missing persons")
+    CRIME = "crime", _("crime")
+    PREVENTION = "prevention", _("prevention")
+    CRISIS = "crisis", _("crisis")
+
+
+class Language(models.TextChoices):
+    NL = "nl", "Nederlands"
+    EN = "en", "English"
+    DE = "de", "Deutsch"
+    FR = "fr", "Français"
+
+
+class Channel(models.TextChoices):
+    VOICE = "voice", _("voice call")
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("e-mail")
+
+
+def all_categories() -> list[str]:
+    return [c.value for c in Category]
+
+
+def default_languages() -> list[str]:
+    return [Language.NL.value]
+
+
+class Participant(models.Model):
+    """A registered citizen. Reachable only once confirmed, not paused and not deactivated."""
+
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("e-mail"), blank=True, db_index=True)
+    email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    email_unreachable = models.BooleanField(default=False)
+    languages = models.JSONField(_("languages"), default=default_languages)
+    categories = models.JSONField(_("categories"), default=all_categories)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True, db_index=True)
+    paused_until = models.DateField(_("paused until"), null=True, blank=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("participant")
+
+    def __str__(self) -> str:
+        return f"participant {self.pk}"
+
+
+class PhoneNumber(models.Model):
+    """A number in E.164 with its keyed hash (for caller lookup without scanning)."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="phones")
+    e164 = models.CharField(_("phone number"), max_length=20)
+    number_hash = models.CharField(max_length=64, db_index=True)
+    voice = models.BooleanField(_("voice call"), default=True)
+    sms = models.BooleanField(_("SMS"), default=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "e164"], name="participants_phone_unique_per_participant"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.e164
+
+
+class LocationKind(models.TextChoices):
+    HOME = "home", _("home")
+    WORK = "work", _("work")
+    OTHER = "other", _("other place")
+
+
+class Location(models.Model):
+    """A place the participant regularly is, geocoded, with its H3 cells and a time window.
+
+    With `window_start`/`window_end` set, the location only counts between those local times
+    (a window may cross midnight, e.g. 22:00–06:00 for a night shift).
+    """
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="locations")
+    kind = models.CharField(max_length=10, choices=LocationKind.choices, default=LocationKind.HOME)
+    label = models.CharField(_("label"), max_length=100, blank=True)
+    street = models.CharField(_("street"), max_length=200, blank=True)
+    house_number = models.CharField(_("house number"), max_length=20, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=10, blank=True, db_index=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, default="NL")
+    lat = models.FloatField()
+    lon = models.FloatField()
+    h3_r5 = models.BigIntegerField(db_index=True)
+    h3_r7 = models.BigIntegerField(db_index=True)
+    h3_r9 = models.BigIntegerField(db_index=True)
+    region = models.ForeignKey(
+        "geo.Region", null=True, blank=True, on_delete=models.SET_NULL, related_name="locations"
+    )
+    window_start = models.TimeField(null=True, blank=True)
+    window_end = models.TimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("location")
+
+    def __str__(self) -> str:
+        return self.label or self.get_kind_display()

@@ -1,0 +1,226 @@
+"""Burgernet settings: one module, configured from the environment.
+
+The embedded default (no environment at all, `DEMO_MODE=1` as `make run` sets it) runs on a
+SQLite file under `var/`, the database task backend and the mock providers. At scale the same
+module reads `DATABASE_URL`, `TASKS_BACKEND=rq`, `REDIS_URL` and provider credentials; see
+docs/configuration.md for every variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from burgernet.core.config import config
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(config("VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = config("DEBUG", False)
+# Demo mode: the embedded single-machine run with demo data and demo logins. It relaxes what
+# only a demo may relax (a generated secret, printed demo logins); never enable it in production.
+DEMO_MODE = config("DEMO_MODE", False)
+TESTING = config("BURGERNET_TESTING", False)
+
+_INSECURE_SECRET = "insecure-demo-secret-do-not-use-in-production"  # noqa: S105
+SECRET_KEY = config("SECRET_KEY", _INSECURE_SECRET)
+if SECRET_KEY == _INSECURE_SECRET and not (DEBUG or DEMO_MODE or TESTING):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set: refusing to start in production mode with the default secret "
+        "(set SECRET_KEY, or DEMO_MODE=1 for the embedded demo)"
+    )
+# Key for the keyed hash (HMAC-SHA256) of phone numbers; rotating it needs a re-hash.
+PHONE_HASH_KEY = config("PHONE_HASH_KEY", f"phone-hash:{SECRET_KEY}")
+
+ALLOWED_HOSTS = config("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = config("CSRF_TRUSTED_ORIGINS", list[str]())
+SITE_URL = config("SITE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_tasks",
+    "django_tasks_db",
+    "burgernet.core",
+    "burgernet.accounts",
+    "burgernet.geo",
+    "burgernet.participants",
+    "burgernet.dispatch",
+    "burgernet.actions",
+    "burgernet.mailings",
+    "burgernet.public",
+    "burgernet.dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "burgernet.accounts.middleware.IdleTimeoutMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "burgernet.core.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "burgernet.urls"
+WSGI_APPLICATION = "burgernet.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "burgernet.core.context_processors.site",
+                "burgernet.accounts.context_processors.portal",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = config("DATABASE_URL", f"sqlite:///{VAR_DIR / 'burgernet.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets the web process read while the worker writes; IMMEDIATE avoids the
+        # "database is locked" upgrade deadlock between two writers.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+if TEST_DATABASE_NAME := config("TEST_DATABASE_NAME", ""):
+    # Lets parallel test runs on one PostgreSQL server keep out of each other's way.
+    DATABASES["default"]["TEST"] = {"NAME": TEST_DATABASE_NAME}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Background tasks (Django Tasks API) ----------------------------------------------------
+# Queues: "urgent" carries time-critical actions, "default" the rest, "bulk" mailings and
+# newsletters. Workers serve urgent first (see burgernet.cli worker).
+TASK_QUEUES = ["urgent", "default", "bulk"]
+TASKS_BACKEND = config("TASKS_BACKEND", "db")
+REDIS_URL = config("REDIS_URL", "redis://127.0.0.1:6379/0")
+if TASKS_BACKEND == "db":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
+elif TASKS_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES}}
+    RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600} for name in TASK_QUEUES}
+elif TASKS_BACKEND == "immediate":
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+else:
+    raise ImproperlyConfigured(f"TASKS_BACKEND={TASKS_BACKEND!r}: use db, rq or immediate")
+
+# --- Auth and sessions ----------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.StaffUser"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Staff sessions end after 8 hours (a control-room shift) or 30 minutes without activity.
+SESSION_COOKIE_AGE = config("SESSION_COOKIE_AGE", 8 * 3600)
+SESSION_IDLE_TIMEOUT = config("SESSION_IDLE_TIMEOUT", 30 * 60)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_COOKIES = config("SECURE_COOKIES", not (DEBUG or DEMO_MODE or TESTING))
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+LOGIN_MAX_FAILURES = config("LOGIN_MAX_FAILURES", 5)
+LOGIN_LOCKOUT_SECONDS = config("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+OTP_TOTP_ISSUER = "Burgernet"
+
+# --- Internationalisation: Dutch first, English available ---------------------------------
+LANGUAGE_CODE = "nl"
+LANGUAGES = [("nl", _("Nederlands")), ("en", _("English"))]
+# Translations live in each app's own locale/ directory (found through INSTALLED_APPS).
+TIME_ZONE = "Europe/Amsterdam"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files: served by the app itself (WhiteNoise), never from a CDN --------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = VAR_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG or DEMO_MODE or TESTING
+
+# --- E-mail ---------------------------------------------------------------------------------
+EMAIL_HOST = config("EMAIL_HOST", "")
+EMAIL_PORT = config("EMAIL_PORT", 25)
+EMAIL_HOST_USER = config("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = config("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = config("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = config("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = config("DEFAULT_FROM_EMAIL", "Burgernet <noreply@burgernet.invalid>")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    # Embedded run without SMTP: every mail is written to var/mail/ so it can be read.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+
+# --- Burgernet ------------------------------------------------------------------------------
+# The free number participants call back on, in messages and on the public site.
+CALLBACK_NUMBER = config("CALLBACK_NUMBER", "0800-0011")
+GEOCODER = config("GEOCODER", "offline")  # offline | pdok
+PDOK_LOCATIESERVER_URL = config(
+    "PDOK_LOCATIESERVER_URL", "https://api.pdok.nl/bzk/locatieserver/search/v3_1"
+)
+
+# --- Logging: structured, with context --------------------------------------------------------
+LOG_LEVEL = config("LOG_LEVEL", "INFO")
+LOG_JSON = config("LOG_JSON", not (DEBUG or DEMO_MODE))
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "structured": {"()": "burgernet.core.logging.formatter", "json": LOG_JSON},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Front-end packages installed by the build (`npm ci`, see Makefile) and served as static files
+# under /static/vendor/. Missing node_modules is reported by `burgernet check`.
+NODE_MODULES = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [
+    ("vendor/utrecht", NODE_MODULES / "@utrecht/component-library-css/dist"),
+    ("vendor/utrecht-tokens", NODE_MODULES / "@utrecht/design-tokens/dist"),
+    ("vendor/leaflet", NODE_MODULES / "leaflet/dist"),
+    ("vendor/htmx", NODE_MODULES / "htmx.org/dist"),
+]
