@@ -72,6 +72,8 @@ class Action(models.Model):
     public_summary = models.TextField(_("public summary"), blank=True)
     photo = models.ImageField(_("photo"), upload_to="actions/", blank=True)
     photo_withdrawn = models.BooleanField(default=False)
+    # Municipalities the area touches: control rooms of their police units may read the action.
+    regions = models.ManyToManyField("geo.Region", blank=True, related_name="actions")
     idempotency_key = models.CharField(max_length=100, blank=True)
     # Hash and length of the dossier chain as last appended: a deleted tail shows up too.
     dossier_head = models.CharField(max_length=64, blank=True)
@@ -169,3 +171,45 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for action {self.action_id}"
+
+
+class ControlRoomToken(models.Model):
+    """An API token of one dispatch centre for the control-room API. Only its hash is kept."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="api_tokens",
+        help_text=_("the staff account the control-room system acts as"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IdempotentRequest(models.Model):
+    """The stored answer to an API request made with an Idempotency-Key, replayed on repeat."""
+
+    token = models.ForeignKey(ControlRoomToken, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    endpoint = models.CharField(max_length=200)
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["token", "key", "endpoint"], name="actions_idempotent_request_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.key}"

@@ -64,3 +64,17 @@ def send(
     )
     dispatch.deliveries_enqueue(message=message, recipients=recipients)
     return message.pk
+
+
+def reach_counts(*, area: Area, at: dt.datetime, category: str) -> dict[str, int]:
+    """How many would be reached now, per channel (the console's live preview)."""
+    from burgernet.participants.reach import reach_counts as registry_counts
+
+    return dict(registry_counts(area=area, at=at, category=category))
+
+
+def progress(*, action_id: int) -> dict[str, dict[str, int]]:
+    """Delivery states per channel over all of the action's messages."""
+    from burgernet.dispatch import selectors as dispatch_selectors
+
+    return dispatch_selectors.progress_for_source(source_type="action", source_id=str(action_id))

@@ -14,9 +14,17 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from burgernet.accounts.models import Organisation, OrganisationKind, Role, StaffUser
-from burgernet.actions import outbox, texts
+from burgernet.actions import outbox, selectors, texts
 from burgernet.actions.dossier import dossier_append
-from burgernet.actions.models import Action, ActionRecipient, ActionStatus, ActionType, Outcome
+from burgernet.actions.models import (
+    Action,
+    ActionRecipient,
+    ActionStatus,
+    ActionType,
+    ControlRoomToken,
+    Outcome,
+    Response,
+)
 from burgernet.core import clock
 from burgernet.geo.area import Area, Circle, parse_area
 from burgernet.geo.distance import haversine_m
@@ -105,6 +113,7 @@ def action_create(
     except IntegrityError:
         # A concurrent request with the same key won the race.
         return Action.objects.get(dispatch_centre=centre, idempotency_key=idempotency_key)
+    action.regions.set(selectors.regions_touched(area=area))
     dossier_append(
         action=action,
         kind="created",
@@ -199,6 +208,7 @@ def action_expand(*, action: Action, by: StaffUser, area: Area) -> Action:
     old = action.area
     action.area = area.to_geojson()
     action.save(update_fields=["area"])
+    action.regions.set(selectors.regions_touched(area=area))
     event = dossier_append(
         action=action, kind="expanding", actor_id=by.pk, payload={"from": old, "to": action.area}
     )
@@ -317,3 +327,76 @@ def default_circle(*, action_type: str, lat: float, lon: float) -> Circle:
 def dispatch_centre_of(user: StaffUser) -> Organisation | None:
     org = user.organisation
     return org if org and org.kind == OrganisationKind.DISPATCH_CENTRE else None
+
+
+@transaction.atomic
+def response_record(
+    *,
+    action: Action,
+    kind: str,
+    text: str = "",
+    participant_id: int | None = None,
+    from_number: str = "",
+    lat: float | None = None,
+    lon: float | None = None,
+    media: Any = None,
+) -> Response:
+    """Record what came back (a call, an SMS reply, an app tip) and note it in the dossier."""
+    action = _lock(action)
+    if lat is None and participant_id is not None:
+        nearest = (
+            ActionRecipient.objects.filter(action=action, participant_id=participant_id)
+            .exclude(distance_m=None)
+            .order_by("distance_m")
+            .values_list("distance_m", flat=True)
+            .first()
+        )
+        distance = nearest
+    else:
+        distance = response_distance(action, lat, lon)
+    response = Response(
+        action=action,
+        kind=kind,
+        at=clock.now(),
+        participant_id=participant_id,
+        from_number=from_number,
+        text=text,
+        lat=lat,
+        lon=lon,
+        distance_m=distance,
+    )
+    if media is not None:
+        response.media = media
+    response.save()
+    dossier_append(
+        action=action,
+        kind=f"response_{kind}",
+        actor_id=None,
+        payload={
+            "response_id": response.pk,
+            "participant_id": participant_id,
+            "text": text,
+            "distance_m": distance,
+        },
+    )
+    return response
+
+
+def control_room_token_issue(*, user: StaffUser, name: str) -> tuple[ControlRoomToken, str]:
+    """Issue an API token for a dispatcher's control room; the raw token is returned once."""
+    import secrets
+
+    from burgernet.actions.api import token_hash
+
+    centre = dispatch_centre_of(user)
+    if centre is None or not user.has_role(Role.DISPATCHER):
+        raise ValidationError({"user": _("Tokens are issued for dispatchers of a control room.")})
+    raw = secrets.token_urlsafe(32)
+    token = ControlRoomToken.objects.create(
+        organisation=centre,
+        user=user,
+        name=name,
+        token_hash=token_hash(raw),
+        created_at=clock.now(),
+    )
+    return token, raw
