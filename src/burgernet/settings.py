@@ -100,7 +100,15 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = config("DATABASE_URL", f"sqlite:///{VAR_DIR / 'burgernet.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+try:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+except ValueError as exc:
+    # Name the variable and the scheme, never the whole URL (it may carry a password).
+    scheme = DATABASE_URL.split("://", 1)[0] if "://" in DATABASE_URL else "(none)"
+    raise ImproperlyConfigured(
+        f"DATABASE_URL is not a usable database URL (scheme {scheme!r}): use "
+        "postgres://user:password@host:port/name or sqlite:////absolute/path"
+    ) from exc
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets the web process read while the worker writes; IMMEDIATE avoids the

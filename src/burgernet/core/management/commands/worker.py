@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from burgernet.core.db import require_database
+from burgernet.core.db import require_database, require_redis
 
 
 class Command(BaseCommand):
@@ -35,6 +35,7 @@ class Command(BaseCommand):
             raise SystemExit(2)
         require_database()
         if settings.TASKS_BACKEND == "rq":
+            require_redis()
             rq_args = [*queues, "--job-class", "django_tasks_rq.Job"]
             if options["burst"]:
                 rq_args.append("--burst")
