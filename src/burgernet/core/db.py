@@ -49,4 +49,6 @@ def require_redis() -> None:
         redis.Redis.from_url(url, socket_connect_timeout=5).ping()
     except (redis.RedisError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CommandError(f"cannot reach Redis {describe_redis(url)} (REDIS_URL): {reason}") from None
+        raise CommandError(
+            f"cannot reach Redis {describe_redis(url)} (REDIS_URL): {reason}"
+        ) from None

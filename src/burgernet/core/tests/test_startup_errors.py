@@ -11,7 +11,14 @@ import pytest
 
 UNREACHABLE_DB = "postgres://postgres@127.0.0.1:1/burgernet_nowhere"
 # Variables a developer's shell (or the test run itself) may carry that would change the outcome.
-_CLEARED = ("DEBUG", "DEMO_MODE", "BURGERNET_TESTING", "SECRET_KEY", "DATABASE_URL", "TASKS_BACKEND")
+_CLEARED = (
+    "DEBUG",
+    "DEMO_MODE",
+    "BURGERNET_TESTING",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "TASKS_BACKEND",
+)
 
 
 def run_burgernet(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
