@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from burgernet.core.config import config
 from burgernet.core.db import require_database
 
 
@@ -91,7 +92,8 @@ class Command(BaseCommand):
 
             if not Organisation.objects.exists():
                 self.stdout.write("First run: building the demo data (takes a minute) …")
-                call_command("demo", verbosity=1)
+                # DEMO_PARTICIPANTS keeps a first run (or a browser test) small or makes it big.
+                call_command("demo", participants=config("DEMO_PARTICIPANTS", 20_000), verbosity=1)
         if not settings.WHITENOISE_USE_FINDERS:
             call_command("collectstatic", interactive=False, verbosity=0)
 
