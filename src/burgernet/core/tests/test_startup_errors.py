@@ -105,3 +105,9 @@ def test_a_worker_without_redis_names_redis(tmp_path: Path) -> None:
     )
     line = assert_one_clear_line(result, "Redis", "REDIS_URL", "127.0.0.1:1")
     assert "s3cret" not in line
+
+
+@pytest.mark.slow
+def test_a_malformed_port_for_serve_names_the_variable(tmp_path: Path) -> None:
+    result = run_burgernet(tmp_path, "serve", DEMO_MODE="1", PORT="eighty")
+    assert_one_clear_line(result, "PORT", "eighty")

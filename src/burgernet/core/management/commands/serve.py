@@ -6,7 +6,6 @@ demo logins. Ctrl-C (SIGINT) or SIGTERM stops every child process cleanly.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -76,8 +75,8 @@ class Command(BaseCommand):
     help = "Migrate, load demo data on first run (demo mode) and serve web + workers."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--host", default=config("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=config("PORT", 8000))
         parser.add_argument("--web-workers", type=int, default=2)
         parser.add_argument("--no-demo", action="store_true", help="do not load demo data")
 
