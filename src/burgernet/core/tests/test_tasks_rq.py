@@ -6,6 +6,7 @@ unless REQUIRE_REDIS=1 (CI), where a missing Redis is a failure.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 from django.test import override_settings
+from django.utils import timezone
 from django_tasks import TaskResultStatus
 
 from burgernet.core.tasks import ping
@@ -45,11 +47,17 @@ def test_a_task_runs_through_redis_and_an_rq_worker(tmp_path: Path) -> None:
         "RQ_QUEUES": {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60} for name in QUEUES},
     }
     job_id = ""
+    job_ids: list[str] = []
     worker_ids: list[str] = []
     try:
         with override_settings(**rq_settings):
             result = ping.enqueue("hello from the test")
             job_id = result.id
+            # A deferred task that is already due: only a worker running RQ's scheduler runs it.
+            deferred = ping.using(run_after=timezone.now() - dt.timedelta(seconds=5)).enqueue(
+                "later"
+            )
+            job_ids.append(deferred.id)
             assert result.status == TaskResultStatus.READY
             assert client.exists(f"rq:job:{job_id}")
 
@@ -78,12 +86,18 @@ def test_a_task_runs_through_redis_and_an_rq_worker(tmp_path: Path) -> None:
             assert result.return_value["pid"] != str(os.getpid())
             worker_ids = list(result.worker_ids)
             assert worker_ids
+
+            deferred.refresh()
+            assert deferred.status == TaskResultStatus.SUCCESSFUL, deferred.errors
+            assert deferred.return_value["value"] == "later"
     finally:
         for worker_id in worker_ids:
             client.delete(f"rq:worker:{worker_id}")
-        if job_id:
-            for key in client.scan_iter(match=f"*{job_id}*"):
+        for one_id in [job_id, *job_ids]:
+            if not one_id:
+                continue
+            for key in client.scan_iter(match=f"*{one_id}*"):
                 client.delete(key)
             for registry in client.scan_iter(match="rq:*:urgent"):
                 if client.type(registry) == b"zset":
-                    client.zrem(registry, job_id)
+                    client.zrem(registry, one_id)

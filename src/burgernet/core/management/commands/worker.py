@@ -36,7 +36,9 @@ class Command(BaseCommand):
         require_database()
         if settings.TASKS_BACKEND == "rq":
             require_redis()
-            rq_args = [*queues, "--job-class", "django_tasks_rq.Job"]
+            # The scheduler moves deferred tasks (run_after, retries with a delay) onto their
+            # queue when due; RQ lets only one worker per queue hold it at a time.
+            rq_args = [*queues, "--job-class", "django_tasks_rq.Job", "--with-scheduler"]
             if options["burst"]:
                 rq_args.append("--burst")
             call_command("rqworker", *rq_args)
