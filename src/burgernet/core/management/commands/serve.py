@@ -91,8 +91,9 @@ class Command(BaseCommand):
 
             if not Organisation.objects.exists():
                 self.stdout.write("First run: building the demo data (takes a minute) …")
-                # DEMO_PARTICIPANTS keeps a first run (or a browser test) small or makes it big.
-                call_command("demo", participants=config("DEMO_PARTICIPANTS", 20_000), verbosity=1)
+                # DEMO_PARTICIPANTS keeps a first run (or a browser test) small or makes it big;
+                # verbosity 0: the demo logins are printed once, in the welcome below.
+                call_command("demo", participants=config("DEMO_PARTICIPANTS", 20_000), verbosity=0)
         if not settings.WHITENOISE_USE_FINDERS:
             call_command("collectstatic", interactive=False, verbosity=0)
 
