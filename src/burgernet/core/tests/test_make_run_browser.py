@@ -174,6 +174,19 @@ def test_make_run_serves_a_portal_a_demo_dispatcher_can_sign_in_to(
     assert "Meldkamer Amsterdam-Amstelland" in page.locator("body").inner_text()
     page.screenshot(path=str(shots / "portal-home.png"), full_page=True)
 
+    # Her organisations: her own police unit's, never another unit's control room.
+    page.get_by_role("navigation").get_by_role("link", name="Organisaties").click()
+    page.wait_for_url(f"{server.base}/portal/organisaties/")
+    table = page.locator("table").inner_text()
+    assert "Gemeente Amsterdam" in table
+    assert "Meldkamer Rotterdam" not in table
+    page.screenshot(path=str(shots / "organisations.png"), full_page=False)
+    page.get_by_role("link", name="Meldkamer Amsterdam-Amstelland").click()
+    assert page.locator("h1").inner_text() == "Meldkamer Amsterdam-Amstelland"
+    assert "Sanne" in page.locator("table").inner_text()
+    page.go_back()
+    page.go_back()
+
     page.locator("#lang-select").select_option("en")
     page.get_by_role("button", name="Wissel").click()
     page.wait_for_load_state()
