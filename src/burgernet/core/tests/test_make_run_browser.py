@@ -184,6 +184,7 @@ def test_make_run_serves_a_portal_a_demo_dispatcher_can_sign_in_to(
     page.get_by_role("link", name="Meldkamer Amsterdam-Amstelland").click()
     assert page.locator("h1").inner_text() == "Meldkamer Amsterdam-Amstelland"
     assert "Sanne" in page.locator("table").inner_text()
+    page.screenshot(path=str(shots / "organisation.png"), full_page=True)
     page.go_back()
     page.go_back()
 
