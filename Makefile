@@ -9,8 +9,17 @@ PORT ?= 8000
 
 .PHONY: run test install lint types bench clean
 
+# A fresh Debian has python3.11 but not its venv module; install it when we may (root + apt).
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	@$(PYTHON) -c "import ensurepip" 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11-venv >/dev/null; \
+	  else echo "Python's venv module is missing: sudo apt-get install python3.11-venv"; exit 1; fi; }
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+	  else echo "npm is needed for the front-end packages: sudo apt-get install npm"; exit 1; fi; }
 	$(PYTHON) -m venv $(VENV)
 
 # Re-install when the dependency list changes.

@@ -100,7 +100,15 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = config("DATABASE_URL", f"sqlite:///{VAR_DIR / 'burgernet.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+try:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+except ValueError as exc:
+    # Name the variable and the scheme, never the whole URL (it may carry a password).
+    scheme = DATABASE_URL.split("://", 1)[0] if "://" in DATABASE_URL else "(none)"
+    raise ImproperlyConfigured(
+        f"DATABASE_URL is not a usable database URL (scheme {scheme!r}): use "
+        "postgres://user:password@host:port/name or sqlite:////absolute/path"
+    ) from exc
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets the web process read while the worker writes; IMMEDIATE avoids the
@@ -155,6 +163,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_COOKIES = config("SECURE_COOKIES", not (DEBUG or DEMO_MODE or TESTING))
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
+# Behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto (see docs/deploy.md).
+if config("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 LOGIN_MAX_FAILURES = config("LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_SECONDS = config("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 OTP_TOTP_ISSUER = "Burgernet"

@@ -18,11 +18,20 @@ def demo_login_lines(limit: int = 12) -> list[str]:
         f"Demo logins (password for all: {DEMO_PASSWORD}; second step: the TOTP code from the "
         "secret below, or 000000 in demo mode):"
     ]
+    rows = []
     for user in users[:limit]:
         device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
         secret = base64.b32encode(device.bin_key).decode() if device else "-"
         org = user.organisation.name if user.organisation else "-"
-        lines.append(f"  {user.username:<28} {', '.join(user.roles):<36} {org:<28} TOTP {secret}")
+        rows.append((user.username, ", ".join(user.roles), org, secret))
+    if rows:
+        # Columns as wide as their longest value, so the secrets line up for copying.
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        for *columns, secret in rows:
+            padded = "  ".join(
+                value.ljust(width) for value, width in zip(columns, widths, strict=True)
+            )
+            lines.append(f"  {padded}  TOTP {secret}")
     more = users.count() - limit
     if more > 0:
         lines.append(f"  … and {more} more (burgernet demo_logins --all)")

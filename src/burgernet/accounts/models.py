@@ -85,3 +85,8 @@ class StaffUser(AbstractUser):
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
+
+    def role_labels(self) -> list[str]:
+        """The roles as people read them, in the active language."""
+        labels = dict(Role.choices)
+        return [str(labels.get(role, role)) for role in self.roles]

@@ -29,7 +29,8 @@ NAV: list[NavItem] = [
         (Role.COMMUNICATIONS_OFFICER, Role.BASIC_TEAM_OFFICER),
     ),
     NavItem(_("Dashboard"), "dashboard:home", (Role.DASHBOARD_VIEWER, Role.REGISTRY_OFFICER)),
-    NavItem(_("Staff"), "accounts:staff_list", (Role.ADMINISTRATOR,)),
+    NavItem(_("Organisations"), "portal:organisations", ()),
+    NavItem(_("Staff"), "portal:staff_list", (Role.ADMINISTRATOR,)),
 ]
 
 

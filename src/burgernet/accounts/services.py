@@ -83,3 +83,15 @@ def staff_enrol_device(*, user: StaffUser) -> TOTPDevice:
 def staff_confirm_device(*, device: TOTPDevice) -> None:
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+
+
+@transaction.atomic
+def staff_reset_second_factor(*, user: StaffUser) -> int:
+    """Forget `user`'s authenticators (lost phone): the next sign-in enrols a new one.
+
+    Also lifts a lockout, since the usual reason is a staff member who could not sign in.
+    Returns the number of devices removed.
+    """
+    removed, _ = TOTPDevice.objects.filter(user=user).delete()
+    StaffUser.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+    return removed

@@ -8,7 +8,7 @@ import io
 import qrcode
 import qrcode.image.svg
 from django.contrib.auth import login, logout
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,11 +17,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from burgernet.accounts import services
+from burgernet.accounts import selectors, services
 from burgernet.accounts.forms import CodeForm, PasswordForm
-from burgernet.accounts.models import StaffUser
+from burgernet.accounts.models import Organisation, Role, StaffUser
 from burgernet.accounts.navigation import nav_for
 from burgernet.accounts.permissions import staff_required, staff_user
+from burgernet.core import clock
 
 _PENDING = "pending_user_id"
 _NEXT = "pending_next"
@@ -152,4 +153,43 @@ def portal_home(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/portal_home.html",
         {"nav_items": nav_for(user, request.path), "organisation": user.organisation},
+    )
+
+
+@staff_required()
+def organisation_list_view(request: HttpRequest) -> HttpResponse:
+    user = staff_user(request)
+    return render(
+        request,
+        "accounts/organisation_list.html",
+        {"organisations": selectors.organisation_list(user=user)},
+    )
+
+
+@staff_required()
+def organisation_detail_view(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    user = staff_user(request)
+    try:
+        organisation = selectors.organisation_get(user=user, organisation_id=organisation_id)
+    except Organisation.DoesNotExist:
+        raise Http404 from None
+    return render(
+        request,
+        "accounts/organisation_detail.html",
+        {
+            "organisation": organisation,
+            "parent_visible": selectors.organisation_parent_visible(
+                user=user, organisation=organisation
+            ),
+        },
+    )
+
+
+@staff_required(Role.ADMINISTRATOR)
+def staff_list_view(request: HttpRequest) -> HttpResponse:
+    user = staff_user(request)
+    return render(
+        request,
+        "accounts/staff_list.html",
+        {"staff": selectors.staff_list(user=user), "now": clock.now()},
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -107,3 +109,16 @@ def test_navigation_follows_roles(login_client) -> None:
     dispatcher = StaffUserFactory(roles=[Role.DISPATCHER])
     page = login_client(dispatcher).get(reverse("portal:home")).content.decode()
     assert "Overzicht" in page
+
+
+def test_after_a_second_factor_reset_the_next_sign_in_enrols_a_new_authenticator() -> None:
+    from django.core.management import CommandError, call_command
+
+    user = StaffUserFactory()
+    old = TOTPDevice.objects.get(user=user)
+    call_command("staff_reset_2fa", user.username, stdout=io.StringIO())
+    assert not TOTPDevice.objects.filter(pk=old.pk).exists()
+    response = sign_in(Client(), user.username, PASSWORD)
+    assert response["Location"] == reverse("accounts:setup_2fa")
+    with pytest.raises(CommandError, match="nobody"):
+        call_command("staff_reset_2fa", "nobody")

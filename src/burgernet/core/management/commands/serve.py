@@ -6,7 +6,6 @@ demo logins. Ctrl-C (SIGINT) or SIGTERM stops every child process cleanly.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from burgernet.core.config import config
 from burgernet.core.db import require_database
 
 
@@ -75,8 +75,8 @@ class Command(BaseCommand):
     help = "Migrate, load demo data on first run (demo mode) and serve web + workers."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--host", default=config("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=config("PORT", 8000))
         parser.add_argument("--web-workers", type=int, default=2)
         parser.add_argument("--no-demo", action="store_true", help="do not load demo data")
 
@@ -91,7 +91,9 @@ class Command(BaseCommand):
 
             if not Organisation.objects.exists():
                 self.stdout.write("First run: building the demo data (takes a minute) …")
-                call_command("demo", verbosity=1)
+                # DEMO_PARTICIPANTS keeps a first run (or a browser test) small or makes it big;
+                # verbosity 0: the demo logins are printed once, in the welcome below.
+                call_command("demo", participants=config("DEMO_PARTICIPANTS", 20_000), verbosity=0)
         if not settings.WHITENOISE_USE_FINDERS:
             call_command("collectstatic", interactive=False, verbosity=0)
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from burgernet.core.db import require_database
+from burgernet.core.db import require_database, require_redis
 
 
 class Command(BaseCommand):
@@ -35,7 +35,10 @@ class Command(BaseCommand):
             raise SystemExit(2)
         require_database()
         if settings.TASKS_BACKEND == "rq":
-            rq_args = [*queues, "--job-class", "django_tasks_rq.Job"]
+            require_redis()
+            # The scheduler moves deferred tasks (run_after, retries with a delay) onto their
+            # queue when due; RQ lets only one worker per queue hold it at a time.
+            rq_args = [*queues, "--job-class", "django_tasks_rq.Job", "--with-scheduler"]
             if options["burst"]:
                 rq_args.append("--burst")
             call_command("rqworker", *rq_args)
