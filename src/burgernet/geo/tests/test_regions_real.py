@@ -4,19 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from burgernet.geo import demo
 from burgernet.geo.models import Region
 from burgernet.geo.selectors import RegionLocator, region_for_point
-
-
-@pytest.fixture(scope="module")
-def municipalities(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> None:
-    with django_db_blocker.unblock():  # type: ignore[attr-defined]
-        demo.load_municipalities()
-    yield
-    with django_db_blocker.unblock():  # type: ignore[attr-defined]
-        Region.objects.all().delete()
-
 
 PLACES = [
     ("Amsterdam, Dam", 52.3731, 4.8926, "GM0363"),
