@@ -130,7 +130,16 @@ def region_import_geojson(
         created += was_created
         updated += not was_created
         _index_region(region, area)
+    transaction.on_commit(lambda: _forget_boundaries(kind))
     return ImportReport(created=created, updated=updated)
+
+
+def _forget_boundaries(kind: str) -> None:
+    from django.core.cache import cache
+
+    from burgernet.geo.selectors import BOUNDARIES_CACHE_KEY
+
+    cache.delete(BOUNDARIES_CACHE_KEY.format(kind=kind))
 
 
 def inhabitants_from_csv(text: str) -> dict[str, int]:

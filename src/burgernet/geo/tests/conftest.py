@@ -19,3 +19,13 @@ def municipalities(django_db_setup: None, django_db_blocker: Any) -> Iterator[No
     yield
     with django_db_blocker.unblock():
         Region.objects.all().delete()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """The outlines are cached; each test starts and ends without a stale copy."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
