@@ -342,7 +342,7 @@ class OfflineGeocoder(Geocoder):
             + words
             + sorted(inside, key=lambda t: t.name)
         )
-        return [
+        results = [
             GeocodeResult(
                 street="",
                 house_number="",
@@ -355,6 +355,49 @@ class OfflineGeocoder(Geocoder):
             )
             for town in ordered[:10]
         ]
+        # Municipalities named after no town ("Súdwest-Fryslân", "Westland"), if loaded.
+        named = {r.city.lower() for r in results}
+        results += [r for r in _municipality_places(needle) if r.city.lower() not in named]
+        return results[:10]
+
+
+def _municipality_places(needle: str) -> list[GeocodeResult]:
+    """Municipalities whose name starts with (or contains) `needle`, each at a point inside."""
+    import h3.api.basic_int as h3
+
+    from burgernet.geo.models import Region, RegionCell, RegionKind
+
+    regions = list(
+        Region.objects.filter(kind=RegionKind.MUNICIPALITY, name__icontains=needle).order_by(
+            "name"
+        )[:10]
+    )
+    regions.sort(key=lambda r: (not r.name.lower().startswith(needle), r.name))
+    places = []
+    for region in regions:
+        # The interior lookup cell nearest the middle of the bounding box: surely inside.
+        mid_lat = (region.min_lat + region.max_lat) / 2
+        mid_lon = (region.min_lon + region.max_lon) / 2
+        cells = RegionCell.objects.filter(region=region, interior=True).values_list(
+            "cell", flat=True
+        )
+        points = [h3.cell_to_latlng(cell) for cell in cells]
+        if not points:
+            continue
+        lat, lon = min(points, key=lambda p: (p[0] - mid_lat) ** 2 + (p[1] - mid_lon) ** 2)
+        places.append(
+            GeocodeResult(
+                street="",
+                house_number="",
+                postcode="",
+                city=region.name,
+                lat=round(lat, 6),
+                lon=round(lon, 6),
+                municipality_code=region.code,
+                precision="approximate",
+            )
+        )
+    return places
 
 
 def _offset(lat: float, lon: float, key: str) -> tuple[float, float]:

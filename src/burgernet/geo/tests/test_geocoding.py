@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from burgernet.geo.area import parse_area
 from burgernet.geo.geocoding import (
     GeocodingInputError,
     GeocodingUnavailable,
@@ -245,5 +246,10 @@ def test_offline_search_matches_towns() -> None:
     by_postcode = OfflineGeocoder().search("Coolsingel 40, 3011 AD Rotterdam")
     assert len(by_postcode) == 1 and by_postcode[0].house_number == "40"
     assert by_postcode[0].municipality_code == "GM0599"
+    # A municipality named after no town, placed inside it.
+    fryslan = OfflineGeocoder().search("Súdwest")
+    assert [r.municipality_code for r in fryslan] == ["GM1900"]
+    area = parse_area(Region.objects.get(code="GM1900").geometry)
+    assert area.contains(fryslan[0].lat, fryslan[0].lon)
     assert OfflineGeocoder().search("x") == []
     assert OfflineGeocoder().search("Nergenshuizen") == []
