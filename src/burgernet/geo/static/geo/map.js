@@ -101,7 +101,8 @@
     map.setView(center, zoom);
     element._burgernetMap = { map: map, area: null, boundaries: null };
     if (!element.hasAttribute("aria-label")) {
-      element.setAttribute("aria-label", element.dataset.label || "Kaart");
+      var english = (document.documentElement.lang || "nl").slice(0, 2) === "en";
+      element.setAttribute("aria-label", element.dataset.label || (english ? "Map" : "Kaart"));
     }
     if (config.tileUrl) {
       L.tileLayer(config.tileUrl, { attribution: config.tileAttribution, maxZoom: 19 }).addTo(map);
