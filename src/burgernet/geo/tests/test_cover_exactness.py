@@ -92,3 +92,22 @@ def test_cover_is_cached_per_exact_circle() -> None:
     assert a == b
     assert _circle_cells.cache_info().hits == 1
     assert c != a
+
+
+def test_circle_cover_is_exact_around_an_h3_pentagon() -> None:
+    """Cells are most distorted at the twelve pentagons (validation allows any place on earth)."""
+    rng = random.Random(12)
+    for pentagon in list(h3.get_pentagons(5))[:3]:
+        lat, lon = h3.cell_to_latlng(pentagon)
+        circle = Circle(lat + rng.uniform(-0.05, 0.05), lon + rng.uniform(-0.05, 0.05), 20_000)
+        cover = circle.cover
+        for _ in range(1_000):
+            plat, plon = offset_point(
+                circle.lat, circle.lon, rng.uniform(0, 2 * math.pi), 20_000 * rng.uniform(0.9, 1.1)
+            )
+            cells = point_cells(plat, plon)
+            verdict = cover.contains_cell_of({5: cells.r5, 7: cells.r7, 9: cells.r9})
+            if circle.contains(plat, plon):
+                assert verdict is not False
+            else:
+                assert verdict is not True
