@@ -211,6 +211,11 @@ GEOCODER = config("GEOCODER", "offline")  # offline | pdok
 PDOK_LOCATIESERVER_URL = config(
     "PDOK_LOCATIESERVER_URL", "https://api.pdok.nl/bzk/locatieserver/search/v3_1"
 )
+# Maps: municipality outlines served by the app are the offline base layer; a tile layer is
+# added only when MAP_TILE_URL is set (e.g. "/tiles/{z}/{x}/{y}.png" on the same origin, as the
+# Content-Security-Policy allows images from 'self' only). See docs/geo.md.
+MAP_TILE_URL = config("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = config("MAP_TILE_ATTRIBUTION", "")
 
 # --- Logging: structured, with context --------------------------------------------------------
 LOG_LEVEL = config("LOG_LEVEL", "INFO")

@@ -21,7 +21,7 @@ from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import h3.api.basic_int as h3
@@ -31,8 +31,11 @@ from burgernet.geo.distance import haversine_m
 
 MAX_RADIUS_M = 100_000
 MIN_RADIUS_M = 50
-#: Safety factor on per-cell circumradius bounds; cells near each other differ far less.
-_BOUND_MARGIN = 1.05
+#: Bound on how far a cell's finest descendants reach, as a multiple of its circumradius:
+#: children stick out of their parent (measured ≤ 1.06x) and cell sizes vary locally (~1 %).
+_DESCENDANT_BOUND_FACTOR = 1.2
+#: The same for a finest cell itself (only the local size variation and rounding).
+_LEAF_BOUND_FACTOR = 1.1
 
 LonLat = tuple[float, float]
 Ring = tuple[LonLat, ...]
@@ -152,60 +155,124 @@ class Circle(Area):
         return self.lat, self.lon
 
     def _classify(self) -> tuple[set[int], set[int]]:
-        coarse_res = RESOLUTIONS[-2]
-        interior: set[int] = set()
-        boundary: set[int] = set()
-        origin = h3.latlng_to_cell(self.lat, self.lon, coarse_res)
-        # Walk outwards ring by ring until a whole ring lies outside the circle.
-        k = 0
-        while True:
-            ring = [origin] if k == 0 else h3.grid_ring(origin, k)
-            any_touching = False
-            for cell in ring:
-                verdict = self._verdict(cell, _circumradius(cell))
-                if verdict is True:
-                    interior.add(cell)
-                    any_touching = True
-                elif verdict is None:
-                    any_touching = True
-                    self._refine(cell, interior, boundary)
-            if not any_touching:
-                break
-            k += 1
-        return interior, boundary
+        interior, boundary = _circle_cells(self.lat, self.lon, self.radius_m)
+        return set(interior), set(boundary)
 
-    def _refine(self, parent: int, interior: set[int], boundary: set[int]) -> None:
-        children = h3.cell_to_children(parent, FINEST)
-        bound = _circumradius(h3.cell_to_center_child(parent, FINEST)) * _BOUND_MARGIN
-        for child in children:
-            verdict = self._verdict(child, bound, margin=1.0)
-            if verdict is True:
-                interior.add(child)
-            elif verdict is None:
-                boundary.add(child)
-        # H3 children do not tile their parent exactly: cells just outside the parent can hold
-        # points whose coarse cell is this parent. Those are caught because every point is
-        # classified by its own finest cell, and neighbours of boundary children are checked.
-        for child in list(boundary):
-            for neighbour in h3.grid_ring(child, 1):
-                if neighbour in interior or neighbour in boundary:
-                    continue
-                verdict = self._verdict(neighbour, bound, margin=1.0)
-                if verdict is True:
-                    interior.add(neighbour)
-                elif verdict is None:
-                    boundary.add(neighbour)
 
-    def _verdict(self, cell: int, bound: float, margin: float = _BOUND_MARGIN) -> bool | None:
-        """True wholly inside, False wholly outside, None straddles the circle."""
-        clat, clon = h3.cell_to_latlng(cell)
-        d = haversine_m(self.lat, self.lon, clat, clon)
-        r = bound * margin
-        if d + r <= self.radius_m:
+@lru_cache(maxsize=256)
+def _circle_cells(lat: float, lon: float, radius_m: float) -> tuple[frozenset[int], frozenset[int]]:
+    """Interior and boundary cells of a circle (cached: a dispatcher redraws the same circle).
+
+    Hierarchical: walk rings of coarse cells outwards from the centre, keep cells wholly
+    inside, drop cells wholly outside and split the rest into their 7 children, down to the
+    finest resolution. A cell is judged by its centre's distance to the circle's centre plus a
+    bound on how far its *descendants* reach (H3 children stick out of their parent's hexagon:
+    measured up to 1.06x the circumradius), so a point is classified by its own finest cell's
+    parent chain, exactly as `point_cells` stores it. Distances are compared as dot products of
+    unit vectors against precomputed cosines: no haversine per cell.
+    """
+    coarse = RESOLUTIONS[0]
+    bounds = _descendant_bounds(lat, lon, radius_m)
+    phi0, lmb0 = math.radians(lat), math.radians(lon)
+    sin0, cos0 = math.sin(phi0), math.cos(phi0)
+    # Per resolution: a cell is inside when cos(angle) >= inside_cos, outside when < outside_cos.
+    thresholds: dict[int, tuple[float, float]] = {}
+    for res, bound in bounds.items():
+        inner = (radius_m - bound) / EARTH_RADIUS_M
+        outer = min((radius_m + bound) / EARTH_RADIUS_M, math.pi)
+        thresholds[res] = (math.cos(inner) if inner > 0 else 2.0, math.cos(outer))
+    sin, cos, radians = math.sin, math.cos, math.radians
+    latlng = h3.cell_to_latlng
+    children_of = h3.cell_to_children
+
+    interior: set[int] = set()
+    boundary: set[int] = set()
+
+    def verdict(cell: int, res: int) -> bool | None:
+        clat, clon = latlng(cell)
+        phi = radians(clat)
+        dot = sin0 * sin(phi) + cos0 * cos(phi) * cos(radians(clon) - lmb0)
+        inside_cos, outside_cos = thresholds[res]
+        if dot >= inside_cos:
             return True
-        if d - r > self.radius_m:
+        if dot < outside_cos:
             return False
         return None
+
+    def split(cell: int, res: int) -> None:
+        # `cell` straddles the circle: judge its children one resolution finer.
+        child_res = res + 1
+        for child in children_of(cell, child_res):
+            v = verdict(child, child_res)
+            if v is True:
+                interior.add(child)
+            elif v is None:
+                if child_res == FINEST:
+                    boundary.add(child)
+                else:
+                    split(child, child_res)
+
+    origin = h3.latlng_to_cell(lat, lon, coarse)
+    # Walk outwards ring by ring until a whole ring lies outside: the ring's hexagons separate
+    # the centre from everything farther out, and the bound covers each hexagon.
+    k = 0
+    while True:
+        ring = [origin] if k == 0 else h3.grid_ring(origin, k)
+        touching = False
+        for cell in ring:
+            v = verdict(cell, coarse)
+            if v is True:
+                interior.add(cell)
+                touching = True
+            elif v is None:
+                touching = True
+                split(cell, coarse)
+        if not touching:
+            break
+        k += 1
+    return frozenset(_expand_to_stored(interior)), frozenset(boundary)
+
+
+def _descendant_bounds(lat: float, lon: float, radius_m: float) -> dict[int, float]:
+    """Per resolution, a safe bound on how far a cell's finest descendants reach from its centre.
+
+    The circumradius is sampled at the centre and at the four extremes of the circle's bounding
+    box and the largest is taken (H3 cell sizes change by ~1 % over 100 km); the factor covers
+    children sticking out of their parent (measured ≤ 1.06x at resolutions 5-8, see
+    tests/test_cover_exactness.py) plus that local variation, with room to spare.
+    """
+    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
+    dlon = dlat / max(math.cos(math.radians(lat)), 1e-9)
+    samples = [
+        (lat, lon),
+        (min(lat + dlat, 89.9), lon),
+        (max(lat - dlat, -89.9), lon),
+        (lat, _wrap_lon(lon + dlon)),
+        (lat, _wrap_lon(lon - dlon)),
+    ]
+    bounds: dict[int, float] = {}
+    for res in range(RESOLUTIONS[0], FINEST + 1):
+        largest = max(_circumradius(h3.latlng_to_cell(a, b, res)) for a, b in samples)
+        factor = _LEAF_BOUND_FACTOR if res == FINEST else _DESCENDANT_BOUND_FACTOR
+        bounds[res] = largest * factor
+    return bounds
+
+
+def _wrap_lon(lon: float) -> float:
+    return (lon + 180.0) % 360.0 - 180.0
+
+
+def _expand_to_stored(cells: Iterable[int]) -> set[int]:
+    """Replace cells at resolutions that are not stored by their children one level finer."""
+    out: set[int] = set()
+    for cell in cells:
+        res = h3.get_resolution(cell)
+        if res in RESOLUTIONS:
+            out.add(cell)
+        else:
+            nxt = min(r for r in RESOLUTIONS if r > res)
+            out.update(h3.cell_to_children(cell, nxt))
+    return out
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
+from typing import Any
 
 import h3.api.basic_int as h3
 
@@ -65,3 +67,53 @@ class RegionLocator:
             if self._areas[region_id].contains(lat, lon):
                 return region_id
         return None
+
+
+BOUNDARIES_CACHE_KEY = "geo:boundaries:{kind}:v1"
+#: Decimal places kept in served outlines (4 ≈ 10 m; the shipped boundaries are ≈ 100 m).
+BOUNDARY_DECIMALS = 4
+
+
+def region_boundaries_geojson(*, kind: str = RegionKind.MUNICIPALITY) -> bytes:
+    """All regions of `kind` as one GeoJSON FeatureCollection for maps (rounded, cached).
+
+    Properties: `code`, `name`. Cached until the next region import (see services).
+    """
+    from django.core.cache import cache
+
+    key = BOUNDARIES_CACHE_KEY.format(kind=kind)
+    cached = cache.get(key)
+    if isinstance(cached, bytes):
+        return cached
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"code": code, "name": name},
+            "geometry": _rounded_geometry(geometry),
+        }
+        for code, name, geometry in Region.objects.filter(kind=kind)
+        .order_by("code")
+        .values_list("code", "name", "geometry")
+    ]
+    body = json.dumps(
+        {"type": "FeatureCollection", "features": features}, separators=(",", ":")
+    ).encode()
+    cache.set(key, body, timeout=24 * 3600)
+    return body
+
+
+def _rounded_geometry(geometry: dict[str, Any]) -> dict[str, Any]:
+    def ring(points: list[list[float]]) -> list[list[float]]:
+        out: list[list[float]] = []
+        for lon, lat, *_rest in points:
+            point = [round(lon, BOUNDARY_DECIMALS), round(lat, BOUNDARY_DECIMALS)]
+            if not out or out[-1] != point:
+                out.append(point)
+        return out
+
+    if geometry.get("type") == "Polygon":
+        return {"type": "Polygon", "coordinates": [ring(r) for r in geometry["coordinates"]]}
+    return {
+        "type": "MultiPolygon",
+        "coordinates": [[ring(r) for r in poly] for poly in geometry["coordinates"]],
+    }
