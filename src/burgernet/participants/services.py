@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from burgernet.accounts.models import StaffUser
@@ -599,7 +599,7 @@ def phone_remove(*, participant: Participant, phone_id: int) -> None:
 
 def participant_pause(*, participant: Participant, until: dt.date | None) -> Participant:
     """Pause all messages up to and including `until` (None resumes)."""
-    if until is not None and until < clock.now().date():
+    if until is not None and until < timezone.localdate(clock.now()):
         raise ParticipantError(_("Choose a date in the future."), field="until")
     participant.paused_until = until
     participant.updated_at = clock.now()

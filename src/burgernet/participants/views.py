@@ -42,6 +42,11 @@ def _limit(request: HttpRequest, *, scope: str, address: str = "") -> bool:
     return limited
 
 
+def _posted(request: HttpRequest) -> Any:
+    """The POST data when posted (even if empty, so the form is bound and shows errors)."""
+    return request.POST if request.method == "POST" else None
+
+
 def _too_many(request: HttpRequest) -> HttpResponse:
     return render(request, "participants/rate_limited.html", status=429)
 
@@ -56,7 +61,7 @@ def _apply_error(form: Any, exc: services.ParticipantError) -> None:
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
-    form = forms.SignUpForm(request.POST or None)
+    form = forms.SignUpForm(_posted(request))
     if request.method == "POST":
         if _limit(request, scope="signup", address=request.POST.get("email", "")):
             return _too_many(request)
@@ -121,7 +126,7 @@ def participant_required(view: ParticipantView) -> Callable[..., HttpResponse]:
 
 @require_http_methods(["GET", "POST"])
 def manage_request(request: HttpRequest) -> HttpResponse:
-    form = forms.EmailForm(request.POST or None)
+    form = forms.EmailForm(_posted(request))
     if request.method == "POST":
         if _limit(request, scope="manage", address=request.POST.get("email", "")):
             return _too_many(request)
@@ -247,7 +252,7 @@ def manage_pause(request: HttpRequest, participant: Participant) -> HttpResponse
 @participant_required
 @require_http_methods(["GET", "POST"])
 def location_add(request: HttpRequest, participant: Participant) -> HttpResponse:
-    form = forms.LocationForm(request.POST or None)
+    form = forms.LocationForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.location_add(participant=participant, data=form.to_input())
@@ -274,7 +279,7 @@ def location_remove(request: HttpRequest, participant: Participant, pk: int) -> 
 @participant_required
 @require_http_methods(["GET", "POST"])
 def phone_add(request: HttpRequest, participant: Participant) -> HttpResponse:
-    form = forms.PhoneForm(request.POST or None)
+    form = forms.PhoneForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             phone = services.phone_add(participant=participant, data=form.to_input())
@@ -303,7 +308,7 @@ def phone_verify(request: HttpRequest, participant: Participant, pk: int) -> Htt
     phone = get_object_or_404(participant.phones.all(), pk=pk)
     if phone.verified_at is not None:
         return redirect("participants:manage")
-    form = forms.CodeForm(request.POST or None)
+    form = forms.CodeForm(_posted(request))
     if request.method == "POST":
         if "resend" in request.POST:
             if services.phone_send_code(phone=phone):
@@ -346,7 +351,7 @@ def manage_export(request: HttpRequest, participant: Participant) -> HttpRespons
 @participant_required
 @require_http_methods(["GET", "POST"])
 def manage_erase(request: HttpRequest, participant: Participant) -> HttpResponse:
-    form = forms.EraseForm(request.POST or None)
+    form = forms.EraseForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         services.participant_erase(participant=participant)
         request.session.flush()
@@ -400,7 +405,7 @@ def registry_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required(*_REGISTRY)
 @require_http_methods(["GET", "POST"])
 def registry_create(request: HttpRequest) -> HttpResponse:
-    form = forms.StaffParticipantForm(request.POST or None)
+    form = forms.StaffParticipantForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             participant = services.participant_create_by_staff(
@@ -424,7 +429,7 @@ def registry_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "languages": participant.languages,
         "categories": participant.categories,
     }
-    form = forms.StaffEditForm(request.POST or None, initial=initial)
+    form = forms.StaffEditForm(_posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         services.participant_staff_update(
             by=staff_user(request), participant=participant, **form.cleaned_data
@@ -481,7 +486,7 @@ def registry_import(request: HttpRequest) -> HttpResponse:
                 return redirect("participants:registry")
         context["form"] = forms.ImportForm()
         return render(request, "participants/registry_import.html", context)
-    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    form = forms.ImportForm(_posted(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         content = form.cleaned_data["file"].read()
         report = importing.registry_import_check(by=user, content=content)
