@@ -1,14 +1,16 @@
 """Fixed-window rate limits on Django's cache (per client IP, per submitted address).
 
-The cache is whatever `CACHES["default"]` is: local memory per process in the embedded run,
-Redis when `TASKS_BACKEND=rq` (see docs/participants.md). Keys hold a hash, never the address.
+The counters live in the cache alias "ratelimit" when `CACHES` defines one, else in "default"
+(Django's local-memory cache per process when `CACHES` is not set, as in the embedded run);
+see docs/participants.md for a shared cache at scale. Keys hold a hash, never the address.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import BaseCache, caches
 from django.http import HttpRequest
 
 
@@ -17,10 +19,15 @@ def client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", "") or "unknown")
 
 
+def _cache() -> BaseCache:
+    return caches["ratelimit" if "ratelimit" in settings.CACHES else "default"]
+
+
 def hit(*, scope: str, key: str, limit: int, window_s: int) -> bool:
     """Count one attempt for (`scope`, `key`); True when more than `limit` in the window."""
     digest = hashlib.sha256(f"{scope}:{key.strip().lower()}".encode()).hexdigest()[:32]
     cache_key = f"burgernet:rl:{scope}:{digest}"
+    cache = _cache()
     if cache.add(cache_key, 1, window_s):
         return limit < 1
     try:

@@ -54,7 +54,7 @@ def participant_registry_list(
     if category:
         # JSON list membership that works on SQLite and PostgreSQL alike.
         qs = qs.filter(categories__icontains=f'"{category}"')
-    return qs.prefetch_related("phones", "locations__region").order_by("name", "pk")
+    return qs.prefetch_related("locations__region").order_by("name", "pk")
 
 
 def participant_for_staff(*, user: StaffUser, pk: int) -> Participant:

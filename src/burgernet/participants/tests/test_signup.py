@@ -216,3 +216,9 @@ def test_sign_up_is_rate_limited_per_ip(
 def test_sign_up_needs_csrf(regions: Any, signup_data: dict[str, Any]) -> None:
     strict = Client(enforce_csrf_checks=True)
     assert strict.post(reverse("participants:signup"), signup_data).status_code == 403
+
+
+def test_sign_up_page_in_english(client: Client) -> None:
+    page = client.get(reverse("participants:signup"), HTTP_ACCEPT_LANGUAGE="en")
+    assert "Sign up for Burgernet" in page.content.decode()
+    assert "What we do with your data" in page.content.decode()
