@@ -451,15 +451,17 @@ def participant_confirm_email(*, token: str) -> Participant:
         if participant is None:
             raise TokenError("no longer valid")
         if participant.email_confirmed_at is None:
-            participant.email_confirmed_at = clock.now()
-            participant.email_unreachable = False
-            participant.updated_at = participant.email_confirmed_at
-            participant.save(
-                update_fields=["email_confirmed_at", "email_unreachable", "updated_at"]
-            )
-            _send_codes_to_unverified(participant)
-            _maybe_confirm(participant)
+            _confirm_email(participant)
     return participant
+
+
+def _confirm_email(participant: Participant) -> None:
+    participant.email_confirmed_at = clock.now()
+    participant.email_unreachable = False
+    participant.updated_at = participant.email_confirmed_at
+    participant.save(update_fields=["email_confirmed_at", "email_unreachable", "updated_at"])
+    _send_codes_to_unverified(participant)
+    _maybe_confirm(participant)
 
 
 # --- self-service -------------------------------------------------------------------------------
@@ -475,18 +477,36 @@ def participant_request_manage_link(*, email: str) -> None:
             _send_manage_link(participant)
 
 
-def participant_from_manage_token(*, token: str) -> Participant:
-    """The participant a magic link belongs to; raises TokenError when invalid or expired."""
+def participant_sign_in(*, token: str) -> Participant:
+    """The participant a magic link belongs to; raises TokenError when invalid or expired.
+
+    Following the link proves control of the address just as the confirmation link does, so a
+    participant who lost the confirmation mail is confirmed here (and gets the SMS codes).
+    """
     try:
         payload = signing.loads(token, salt=_SALT_MANAGE, max_age=MANAGE_LINK_MAX_AGE)
     except signing.BadSignature as exc:
         raise TokenError("invalid or expired") from exc
-    participant = Participant.objects.filter(
-        pk=payload.get("p"), email=payload.get("e"), deactivated_at__isnull=True
-    ).first()
-    if participant is None:
-        raise TokenError("no longer valid")
+    with transaction.atomic():
+        participant = (
+            Participant.objects.select_for_update()
+            .filter(pk=payload.get("p"), email=payload.get("e"), deactivated_at__isnull=True)
+            .first()
+        )
+        if participant is None:
+            raise TokenError("no longer valid")
+        if participant.email_confirmed_at is None:
+            _confirm_email(participant)
     return participant
+
+
+def first_unverified_phone(*, participant: Participant) -> PhoneNumber | None:
+    """The first number still waiting for its SMS code (to send the participant there)."""
+    return (
+        participant.phones.filter(verified_at__isnull=True, verification__isnull=False)
+        .order_by("id")
+        .first()
+    )
 
 
 def participant_update(

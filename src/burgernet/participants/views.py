@@ -89,6 +89,9 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "participants/link_invalid.html", status=400)
         _sign_in(request, participant)
         messages.success(request, _("Your e-mail address is confirmed."))
+        pending = services.first_unverified_phone(participant=participant)
+        if pending is not None:
+            return redirect("participants:phone_verify", pk=pending.pk)
         return redirect("participants:manage")
     return render(request, "participants/confirm.html", {"action": request.path})
 
@@ -140,7 +143,7 @@ def manage_request(request: HttpRequest) -> HttpResponse:
 def manage_login(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         try:
-            participant = services.participant_from_manage_token(token=token)
+            participant = services.participant_sign_in(token=token)
         except services.TokenError:
             return render(request, "participants/link_invalid.html", status=400)
         _sign_in(request, participant)

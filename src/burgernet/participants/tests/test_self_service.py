@@ -239,3 +239,21 @@ def test_email_change_applies_after_confirmation(
     client.post(_mail_path(mail.outbox[-1]))
     participant.refresh_from_db()
     assert participant.email == "nieuw@example.nl"
+
+
+def test_magic_link_also_confirms_a_lost_confirmation(
+    client: Client, regions: Any, sms_outbox: list, run_on_commit: Any
+) -> None:
+    participant = make_participant(region=regions[0], confirmed=False)
+    with run_on_commit():
+        client.post(reverse("participants:manage_request"), {"email": "piet@example.nl"})
+    with run_on_commit():
+        client.post(_mail_path(mail.outbox[-1]))
+    participant.refresh_from_db()
+    assert participant.email_confirmed_at is not None and participant.confirmed_at is None
+    phone = participant.phones.get()
+    client.post(
+        reverse("participants:phone_verify", args=[phone.pk]), {"code": code_from(sms_outbox[-1])}
+    )
+    participant.refresh_from_db()
+    assert participant.confirmed_at is not None

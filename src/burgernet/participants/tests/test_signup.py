@@ -63,6 +63,8 @@ def test_sign_up_confirm_mail_then_sms_code_makes_participant_confirmed(
     with run_on_commit():
         response = client.post(link)
     assert response.status_code == 302
+    # Straight on to the code page of the number that just got its SMS.
+    assert response["Location"] == reverse("participants:phone_verify", args=[phone.pk])
     participant.refresh_from_db()
     assert participant.email_confirmed_at is not None
     assert participant.confirmed_at is None  # the number is not verified yet
