@@ -80,6 +80,14 @@ class Participant(models.Model):
     def get_status_display(self) -> str:
         return str(ParticipantStatus(self.status).label)
 
+    def category_labels(self) -> list[str]:
+        labels = dict(Category.choices)
+        return [str(labels.get(c, c)) for c in self.categories or []]
+
+    def language_labels(self) -> list[str]:
+        labels = dict(Language.choices)
+        return [str(labels.get(c, c)) for c in self.languages or []]
+
 
 class ParticipantStatus(models.TextChoices):
     UNCONFIRMED = "unconfirmed", _("not yet confirmed")

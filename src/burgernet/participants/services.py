@@ -160,13 +160,15 @@ def location_locate(*, data: LocationInput) -> GeoPoint:
     """
     if data.lat is not None and data.lon is not None:
         if not (-90 <= data.lat <= 90 and -180 <= data.lon <= 180):
-            raise ParticipantError(_("This point is not on the map."), field="lat")
+            raise ParticipantError(_("Map: this point is not on the map."), field="lat")
         lat, lon, precision = data.lat, data.lon, str(LocationPrecision.MAP)
     else:
         found = _geocode(postcode=data.postcode, house_number=data.house_number, city=data.city)
         if found is None:
             raise ParticipantError(
-                _("We cannot find this place. Check the place name or pick the spot on the map."),
+                _(
+                    "Town or city: we cannot find this place. Check the name or pick the spot on the map."
+                ),
                 field=f"{data.field_prefix}city",
             )
         lat, lon, precision = found
@@ -398,7 +400,7 @@ def participant_sign_up(*, data: ParticipantInput) -> Participant | None:
     Raises ParticipantError (with the field) when a place cannot be found.
     """
     if not data.locations:
-        raise ParticipantError(_("Enter your address."), field="postcode")
+        raise ParticipantError(_("Postcode: enter your address."), field="postcode")
     points = [location_locate(data=loc) for loc in data.locations]
     email = data.email.strip().lower()
     with transaction.atomic():
@@ -593,7 +595,9 @@ def phone_add(*, participant: Participant, data: PhoneInput, verified: bool = Fa
                 verified_at=clock.now() if verified else None,
             )
     except IntegrityError as exc:
-        raise ParticipantError(_("This number is already in your list."), field="phone") from exc
+        raise ParticipantError(
+            _("Phone number: this number is already in your list."), field="phone"
+        ) from exc
     if not verified and is_mobile(phone.e164):
         phone_send_code(phone=phone)
     return phone
@@ -620,7 +624,7 @@ def phone_remove(*, participant: Participant, phone_id: int) -> None:
 def participant_pause(*, participant: Participant, until: dt.date | None) -> Participant:
     """Pause all messages up to and including `until` (None resumes)."""
     if until is not None and until < timezone.localdate(clock.now()):
-        raise ParticipantError(_("Choose a date in the future."), field="until")
+        raise ParticipantError(_("Pause: choose a date in the future."), field="until")
     participant.paused_until = until
     participant.updated_at = clock.now()
     participant.save(update_fields=["paused_until", "updated_at"])
@@ -730,7 +734,8 @@ def _check_in_scope(*, by: StaffUser, point: GeoPoint, field_name: str) -> None:
     )
     if point.region is None or point.region.pk not in allowed:
         raise ParticipantError(
-            _("This address is outside the municipalities you manage."), field=field_name
+            _("Postcode: this address lies outside the municipalities you manage."),
+            field=field_name,
         )
 
 
@@ -741,7 +746,7 @@ def participant_create_by_staff(
     taken as verified (the card carries the signature). The address must be in `by`'s scope."""
     points = [location_locate(data=loc) for loc in data.locations]
     if not points:
-        raise ParticipantError(_("Enter the address."), field="postcode")
+        raise ParticipantError(_("Postcode: enter the address."), field="postcode")
     _check_in_scope(by=by, point=points[0], field_name=f"{data.locations[0].field_prefix}postcode")
     now = clock.now()
     with transaction.atomic():
