@@ -167,7 +167,8 @@ def location_locate(*, data: LocationInput) -> GeoPoint:
         if found is None:
             raise ParticipantError(
                 _(
-                    "Town or city: we cannot find this place. Check the name or pick the spot on the map."
+                    "Town or city: we cannot find this place. "
+                    "Check the name or pick the spot on the map."
                 ),
                 field=f"{data.field_prefix}city",
             )
