@@ -49,6 +49,8 @@ class Participant(models.Model):
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("e-mail"), blank=True, db_index=True)
     email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # A new address waiting for its confirmation link to be followed (self-service change).
+    pending_email = models.EmailField(blank=True)
     email_unreachable = models.BooleanField(default=False)
     languages = models.JSONField(_("languages"), default=default_languages)
     categories = models.JSONField(_("categories"), default=all_categories)

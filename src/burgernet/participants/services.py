@@ -250,13 +250,35 @@ def _mail_on_commit(*, participant: Participant, to: str, template: str, link: s
     )
 
 
+def _digest(email: str) -> str:
+    """A keyed digest of an address: links name it without putting it in URLs (and in web
+    server logs), and stop working once the address changes."""
+    key = f"link-email:{settings.SECRET_KEY}".encode()
+    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def _load_participant(payload: Any, *, email_field: str = "email") -> Participant:
+    """The live participant a verified token payload names (locked); TokenError otherwise."""
+    pk = payload.get("p") if isinstance(payload, dict) else None
+    if not isinstance(pk, int):
+        raise TokenError("malformed")
+    participant = (
+        Participant.objects.select_for_update().filter(pk=pk, deactivated_at__isnull=True).first()
+    )
+    if participant is None or not hmac.compare_digest(
+        _digest(getattr(participant, email_field)), str(payload.get("h", ""))
+    ):
+        raise TokenError("no longer valid")
+    return participant
+
+
 def _confirm_token(participant: Participant) -> str:
-    return signing.dumps({"p": participant.pk, "e": participant.email}, salt=_SALT_CONFIRM)
+    return signing.dumps({"p": participant.pk, "h": _digest(participant.email)}, salt=_SALT_CONFIRM)
 
 
 def manage_token(*, participant: Participant) -> str:
     """A signed magic-link token for self-service (valid MANAGE_LINK_MAX_AGE)."""
-    return signing.dumps({"p": participant.pk, "e": participant.email}, salt=_SALT_MANAGE)
+    return signing.dumps({"p": participant.pk, "h": _digest(participant.email)}, salt=_SALT_MANAGE)
 
 
 def _send_manage_link(participant: Participant, *, template: str = "manage_link") -> None:
@@ -446,13 +468,7 @@ def participant_confirm_email(*, token: str) -> Participant:
     except signing.BadSignature as exc:
         raise TokenError("invalid or expired") from exc
     with transaction.atomic():
-        participant = (
-            Participant.objects.select_for_update()
-            .filter(pk=payload.get("p"), email=payload.get("e"), deactivated_at__isnull=True)
-            .first()
-        )
-        if participant is None:
-            raise TokenError("no longer valid")
+        participant = _load_participant(payload)
         if participant.email_confirmed_at is None:
             _confirm_email(participant)
     return participant
@@ -491,13 +507,7 @@ def participant_sign_in(*, token: str) -> Participant:
     except signing.BadSignature as exc:
         raise TokenError("invalid or expired") from exc
     with transaction.atomic():
-        participant = (
-            Participant.objects.select_for_update()
-            .filter(pk=payload.get("p"), email=payload.get("e"), deactivated_at__isnull=True)
-            .first()
-        )
-        if participant is None:
-            raise TokenError("no longer valid")
+        participant = _load_participant(payload)
         if participant.email_confirmed_at is None:
             _confirm_email(participant)
     return participant
@@ -525,16 +535,15 @@ def participant_update(
 
 
 def participant_request_email_change(*, participant: Participant, new_email: str) -> None:
-    """Mail a confirmation link to the new address; the change applies when it is followed."""
-    token = signing.dumps(
-        {"p": participant.pk, "old": participant.email, "e": new_email.strip().lower()},
-        salt=_SALT_CHANGE,
-    )
-    link = _absolute("participants:confirm_email_change", token)
+    """Keep the new address as pending and mail it a confirmation link; the change applies
+    when that link is followed."""
+    new_email = new_email.strip().lower()
     with transaction.atomic():
-        _mail_on_commit(
-            participant=participant, to=new_email.strip(), template="change_email", link=link
-        )
+        participant.pending_email = new_email
+        participant.save(update_fields=["pending_email"])
+        token = signing.dumps({"p": participant.pk, "h": _digest(new_email)}, salt=_SALT_CHANGE)
+        link = _absolute("participants:confirm_email_change", token)
+        _mail_on_commit(participant=participant, to=new_email, template="change_email", link=link)
 
 
 def participant_confirm_email_change(*, token: str) -> Participant:
@@ -544,20 +553,23 @@ def participant_confirm_email_change(*, token: str) -> Participant:
     except signing.BadSignature as exc:
         raise TokenError("invalid or expired") from exc
     with transaction.atomic():
-        participant = (
-            Participant.objects.select_for_update()
-            .filter(pk=payload.get("p"), email=payload.get("old"), deactivated_at__isnull=True)
-            .first()
-        )
-        if participant is None:
+        participant = _load_participant(payload, email_field="pending_email")
+        if not participant.pending_email:
             raise TokenError("no longer valid")
         now = clock.now()
-        participant.email = payload["e"]
+        participant.email = participant.pending_email
+        participant.pending_email = ""
         participant.email_confirmed_at = now
         participant.email_unreachable = False
         participant.updated_at = now
         participant.save(
-            update_fields=["email", "email_confirmed_at", "email_unreachable", "updated_at"]
+            update_fields=[
+                "email",
+                "pending_email",
+                "email_confirmed_at",
+                "email_unreachable",
+                "updated_at",
+            ]
         )
     return participant
 
@@ -643,6 +655,7 @@ def participant_export(*, participant: Participant) -> dict[str, Any]:
             "id": participant.pk,
             "name": participant.name,
             "email": participant.email,
+            "pending_email": participant.pending_email or None,
             "email_confirmed_at": iso(participant.email_confirmed_at),
             "email_unreachable": participant.email_unreachable,
             "languages": participant.languages,

@@ -224,3 +224,19 @@ def test_sign_up_page_in_english(client: Client) -> None:
     page = client.get(reverse("participants:signup"), HTTP_ACCEPT_LANGUAGE="en")
     assert "Sign up for Burgernet" in page.content.decode()
     assert "What we do with your data" in page.content.decode()
+
+
+def test_links_do_not_carry_the_address(
+    client: Client, regions: Any, signup_data: dict[str, Any], run_on_commit: Any
+) -> None:
+    import base64
+
+    with run_on_commit():
+        client.post(reverse("participants:signup"), signup_data)
+    token = _mail_link(mail.outbox[0]).rstrip("/").rsplit("/", 1)[1]
+    payload = token.split(":", 1)[0]
+    decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    assert b"anna" not in decoded.lower()
+    # A link for an address that has since changed no longer works.
+    Participant.objects.update(email="other@example.nl")
+    assert client.post(_mail_link(mail.outbox[0])).status_code == 400
