@@ -112,3 +112,21 @@ def test_registry_list_on_a_phone(
     assert page.get_by_role("link", name="Chantal Çelik").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=str(SCREENSHOTS / "registry-list-phone.png"), full_page=True)
+
+
+def test_self_service_page_on_a_phone(live_server: Any, regions: Any, phone_page: Any) -> None:
+    from importlib import import_module
+
+    participant = make_participant(region=regions[0], name="Anna de Vries", email="a@example.nl")
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store["participant_id"] = participant.pk
+    store.create()
+    page = phone_page
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": store.session_key, "url": live_server.url}]
+    )
+    page.goto(live_server.url + reverse("participants:manage"))
+    assert page.locator("h1").inner_text() == "Mijn Burgernet"
+    assert page.locator("#status").inner_text() == "actief"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(SCREENSHOTS / "manage-phone.png"), full_page=True)
