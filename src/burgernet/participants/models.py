@@ -127,6 +127,7 @@ class LocationKind(models.TextChoices):
 
 class LocationPrecision(models.TextChoices):
     ADDRESS = "address", _("address")
+    APPROXIMATE = "approximate", _("approximate (postcode area)")
     MAP = "map", _("point on the map")
     MUNICIPALITY = "municipality", _("centre of the municipality")
 
@@ -156,8 +157,9 @@ class Location(models.Model):
     )
     window_start = models.TimeField(null=True, blank=True)
     window_end = models.TimeField(null=True, blank=True)
-    # How exact lat/lon are: geocoded from the address, picked on the map, or only the centre
-    # of the municipality (when no geocoder is available); see docs/participants.md.
+    # How exact lat/lon are: geocoded from the address (or only approximately, by the offline
+    # geocoder), picked on the map, or only the centre of the municipality (no geocoder);
+    # see docs/participants.md.
     precision = models.CharField(
         max_length=12, choices=LocationPrecision.choices, default=LocationPrecision.ADDRESS
     )

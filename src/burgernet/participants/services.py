@@ -119,25 +119,34 @@ class ParticipantInput:
 # --- geocoding: the one place that turns an address into a point ------------------------------
 
 
+def _geocoder() -> Any | None:
+    """The geo app's geocoder (`burgernet.geo.geocoding.get_geocoder()`), or None while that
+    module does not exist."""
+    try:
+        module = importlib.import_module("burgernet.geo.geocoding")
+    except ImportError:
+        return None
+    return module.get_geocoder()
+
+
 def _geocode(*, postcode: str, house_number: str, city: str) -> tuple[float, float, str] | None:
     """Address → (lat, lon, precision), or None when the place is unknown.
 
-    Uses `burgernet.geo.geocoding.get_geocoder()` once that module exists; until then (and when
-    it finds nothing) the point is the centre of the municipality named in `city`, flagged with
-    precision "municipality" so nobody mistakes it for the address.
+    Asks the geo app's geocoder (`lookup(postcode, house_number)`) when there is one; when
+    there is none, it finds nothing or it is down, the point is the centre of the municipality
+    named in `city`, flagged with precision "municipality" so nobody mistakes it for the address.
     """
-    try:
-        geocoding: Any = importlib.import_module("burgernet.geo.geocoding")
-    except ImportError:
-        geocoding = None
-    if geocoding is not None:
+    geocoder = _geocoder()
+    if geocoder is not None:
         try:
-            found = geocoding.get_geocoder().geocode(postcode=postcode, house_number=house_number)
-        except Exception:  # a geocoder outage must not block a sign-up
+            found = geocoder.lookup(postcode, house_number)
+        except Exception:  # an outage or odd answer must not block a sign-up
             log.warning("participants.geocode_failed", exc_info=True)
             found = None
         if found is not None:
-            return float(found.lat), float(found.lon), str(LocationPrecision.ADDRESS)
+            exact = getattr(found, "precision", "address") == "address"
+            precision = LocationPrecision.ADDRESS if exact else LocationPrecision.APPROXIMATE
+            return float(found.lat), float(found.lon), str(precision)
     region = Region.objects.filter(kind=RegionKind.MUNICIPALITY, name__iexact=city.strip()).first()
     if region is None:
         return None

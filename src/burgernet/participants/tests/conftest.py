@@ -63,6 +63,13 @@ def national_officer(db: None) -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _no_geocoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests place addresses in the fixture municipalities by name (the fallback), whatever
+    geocoder the geo app ships; test_geocoding.py covers the geocoder path."""
+    monkeypatch.setattr(services, "_geocoder", lambda: None)
+
+
+@pytest.fixture(autouse=True)
 def _clear_rate_limits() -> Iterator[None]:
     cache.clear()
     yield
