@@ -464,6 +464,14 @@ class ImportForm(forms.Form):
         error_messages=_msgs(_("CSV file: choose a file.")),
     )
 
+    MAX_BYTES = 2 * 1024 * 1024
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(_("CSV file: the file is larger than 2 MB; split it."))
+        return upload
+
 
 class ImportCommitForm(forms.Form):
     staged = forms.CharField(widget=forms.HiddenInput)

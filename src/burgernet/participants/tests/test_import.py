@@ -98,3 +98,9 @@ def test_tampered_staged_file_is_refused(login_client: Any, officer_a: Any, regi
     response = client.post(reverse("participants:registry_import"), {"staged": "forged:value"})
     assert response.status_code == 200
     assert Participant.objects.count() == 0
+
+
+def test_too_big_file_is_refused(login_client: Any, officer_a: Any, regions: Any) -> None:
+    response = _upload(login_client(officer_a), HEADER + GOOD[0] * 40000)
+    assert "groter dan 2 MB" in response.content.decode()
+    assert Participant.objects.count() == 0
