@@ -29,6 +29,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("mijn-burgernet/nummers/nieuw/", views.phone_add, name="phone_add"),
     path("mijn-burgernet/nummers/<int:pk>/code/", views.phone_verify, name="phone_verify"),
+    path("mijn-burgernet/nummers/<int:pk>/kanalen/", views.phone_channels, name="phone_channels"),
     path("mijn-burgernet/nummers/<int:pk>/verwijderen/", views.phone_remove, name="phone_remove"),
     path("mijn-burgernet/mijn-gegevens.json", views.manage_export, name="manage_export"),
     path("mijn-burgernet/afmelden/", views.manage_erase, name="manage_erase"),

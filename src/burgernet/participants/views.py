@@ -295,6 +295,19 @@ def phone_add(request: HttpRequest, participant: Participant) -> HttpResponse:
 
 @participant_required
 @require_POST
+def phone_channels(request: HttpRequest, participant: Participant, pk: int) -> HttpResponse:
+    phone = get_object_or_404(participant.phones.all(), pk=pk)
+    voice, sms = "voice" in request.POST, "sms" in request.POST
+    if not (voice or sms):
+        messages.error(request, _("Phone number: choose call, SMS or both for this number."))
+    else:
+        services.phone_update_channels(phone=phone, voice=voice, sms=sms)
+        messages.success(request, _("Your details are saved."))
+    return redirect("participants:manage")
+
+
+@participant_required
+@require_POST
 def phone_remove(request: HttpRequest, participant: Participant, pk: int) -> HttpResponse:
     try:
         services.phone_remove(participant=participant, phone_id=pk)

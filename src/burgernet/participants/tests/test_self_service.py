@@ -257,3 +257,16 @@ def test_magic_link_also_confirms_a_lost_confirmation(
     )
     participant.refresh_from_db()
     assert participant.confirmed_at is not None
+
+
+def test_change_channels_of_a_number(client: Client, regions: Any, run_on_commit: Any) -> None:
+    participant = make_participant(region=regions[0])
+    _signed_in(client, "piet@example.nl", run_on_commit)
+    phone = participant.phones.get()
+    client.post(reverse("participants:phone_channels", args=[phone.pk]), {"sms": "on"})
+    phone.refresh_from_db()
+    assert (phone.voice, phone.sms) == (False, True)
+    response = client.post(reverse("participants:phone_channels", args=[phone.pk]), {}, follow=True)
+    phone.refresh_from_db()
+    assert phone.sms is True
+    assert "kies bellen, sms of allebei" in response.content.decode()
