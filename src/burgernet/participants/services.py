@@ -705,7 +705,9 @@ def participant_export(*, participant: Participant) -> dict[str, Any]:
         ],
         "staff_views": [
             {"at": iso(e.at), "why": e.why}
-            for e in AccessLogEntry.objects.filter(participant_id=participant.pk).order_by("at")
+            for e in AccessLogEntry.objects.filter(
+                participant_id=participant.pk, at__gte=participant.created_at
+            ).order_by("at")
         ],
         "exported_at": clock.now().isoformat(),
     }

@@ -24,6 +24,7 @@ from burgernet.participants import forms, importing, ratelimit, selectors, servi
 from burgernet.participants.models import Participant
 
 SESSION_KEY = "participant_id"
+SINCE_KEY = "participant_since"
 
 
 def _limit(request: HttpRequest, *, scope: str, address: str = "") -> bool:
@@ -102,13 +103,19 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
 def _sign_in(request: HttpRequest, participant: Participant) -> None:
     request.session.cycle_key()
     request.session[SESSION_KEY] = participant.pk
+    # With the id alone, a session outliving an erased participant could open a later one that
+    # got the same id (SQLite reuses the highest rowid).
+    request.session[SINCE_KEY] = participant.created_at.isoformat()
 
 
 def _current(request: HttpRequest) -> Participant | None:
     pk = request.session.get(SESSION_KEY)
     if pk is None:
         return None
-    return Participant.objects.filter(pk=pk, deactivated_at__isnull=True).first()
+    participant = Participant.objects.filter(pk=pk, deactivated_at__isnull=True).first()
+    if participant is None or participant.created_at.isoformat() != request.session.get(SINCE_KEY):
+        return None
+    return participant
 
 
 ParticipantView = Callable[..., HttpResponse]
@@ -154,6 +161,7 @@ def manage_login(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def manage_logout(request: HttpRequest) -> HttpResponse:
     request.session.pop(SESSION_KEY, None)
+    request.session.pop(SINCE_KEY, None)
     request.session.cycle_key()
     return redirect("participants:manage_request")
 

@@ -120,6 +120,7 @@ def test_self_service_page_on_a_phone(live_server: Any, regions: Any, phone_page
     participant = make_participant(region=regions[0], name="Anna de Vries", email="a@example.nl")
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store["participant_id"] = participant.pk
+    store["participant_since"] = participant.created_at.isoformat()
     store.create()
     page = phone_page
     page.context.add_cookies(

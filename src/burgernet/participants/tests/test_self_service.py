@@ -270,3 +270,23 @@ def test_change_channels_of_a_number(client: Client, regions: Any, run_on_commit
     phone.refresh_from_db()
     assert phone.sms is True
     assert "kies bellen, sms of allebei" in response.content.decode()
+
+
+def test_session_of_an_erased_participant_opens_no_one_else(
+    client: Client, regions: Any, run_on_commit: Any
+) -> None:
+    first = make_participant(region=regions[0])
+    _signed_in(client, "piet@example.nl", run_on_commit)
+    session = client.session
+    pk = first.pk
+    first.delete()
+    # A later participant that happens to get the same id (SQLite reuses the highest rowid).
+    Participant.objects.create(
+        id=pk,
+        name="Later",
+        email="later@example.nl",
+        created_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    assert session["participant_id"] == pk
+    assert client.get(reverse("participants:manage")).status_code == 302
