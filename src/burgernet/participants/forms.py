@@ -57,6 +57,22 @@ def clean_phone(value: str, *, mobile_only: bool) -> str:
     return e164
 
 
+class AccessibleForm(forms.Form):
+    """Links each field's error message to its input (`aria-describedby`), beside the help
+    text, so screen readers read the error when the field gets focus."""
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        for name in self.errors:
+            if name not in self.fields:
+                continue
+            auto_id = self[name].auto_id
+            ids = [f"{auto_id}_error"]
+            if self.fields[name].help_text:
+                ids.append(f"{auto_id}_helptext")
+            self.fields[name].widget.attrs["aria-describedby"] = " ".join(ids)
+
+
 class _TimeInput(forms.TimeInput):
     input_type = "time"
 
@@ -85,7 +101,7 @@ def _category_field() -> forms.MultipleChoiceField:
     )
 
 
-class _PersonFields(forms.Form):
+class _PersonFields(AccessibleForm):
     """Name, home address, numbers, languages and subjects: shared by sign-up and staff."""
 
     mobile_only = True
@@ -304,7 +320,7 @@ class StaffParticipantForm(_PersonFields):
         self.fields["phone_1"].label = _("Phone number")
 
 
-class EmailForm(forms.Form):
+class EmailForm(AccessibleForm):
     email = forms.EmailField(
         label=_("E-mail address"),
         error_messages=_msgs(
@@ -315,7 +331,7 @@ class EmailForm(forms.Form):
     )
 
 
-class PreferencesForm(forms.Form):
+class PreferencesForm(AccessibleForm):
     name = forms.CharField(
         label=_("Name"), max_length=200, error_messages=_msgs(_("Name: enter your name."))
     )
@@ -331,7 +347,7 @@ class StaffEditForm(PreferencesForm):
     )
 
 
-class LocationForm(forms.Form):
+class LocationForm(AccessibleForm):
     kind = forms.ChoiceField(label=_("Kind of place"), choices=LocationKind.choices)
     label = forms.CharField(label=_("Name of the place"), max_length=100, required=False)
     postcode = forms.CharField(
@@ -387,7 +403,7 @@ class LocationForm(forms.Form):
         )
 
 
-class PhoneForm(forms.Form):
+class PhoneForm(AccessibleForm):
     phone = forms.CharField(
         label=_("Mobile number"),
         max_length=30,
@@ -411,7 +427,7 @@ class PhoneForm(forms.Form):
         return PhoneInput(e164=d["phone"], voice=d["voice"], sms=d["sms"])
 
 
-class CodeForm(forms.Form):
+class CodeForm(AccessibleForm):
     code = forms.CharField(
         label=_("Code from the SMS"),
         max_length=12,
@@ -422,7 +438,7 @@ class CodeForm(forms.Form):
     )
 
 
-class PauseForm(forms.Form):
+class PauseForm(AccessibleForm):
     until = forms.DateField(
         label=_("Pause until and including"),
         widget=_DateInput,
@@ -437,14 +453,14 @@ class PauseForm(forms.Form):
         return value
 
 
-class EraseForm(forms.Form):
+class EraseForm(AccessibleForm):
     confirm = forms.BooleanField(
         label=_("Yes, delete all my data and sign me off."),
         error_messages=_msgs(_("Confirmation: tick the box to sign off.")),
     )
 
 
-class RegistryFilterForm(forms.Form):
+class RegistryFilterForm(AccessibleForm):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("all")), *ParticipantStatus.choices]
@@ -457,7 +473,7 @@ class RegistryFilterForm(forms.Form):
     )
 
 
-class ImportForm(forms.Form):
+class ImportForm(AccessibleForm):
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_("UTF-8, separated by ; or , — see the column list below."),
@@ -473,5 +489,5 @@ class ImportForm(forms.Form):
         return upload
 
 
-class ImportCommitForm(forms.Form):
+class ImportCommitForm(AccessibleForm):
     staged = forms.CharField(widget=forms.HiddenInput)

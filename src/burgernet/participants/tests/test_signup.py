@@ -143,6 +143,9 @@ def test_unknown_place_is_an_error_on_the_city_field(
     response = client.post(reverse("participants:signup"), {**signup_data, "city": "Nergenshuizen"})
     assert response.status_code == 200
     assert "niet vinden" in response.content.decode()
+    # The error is tied to its input for screen readers.
+    assert 'aria-describedby="id_city_error"' in response.content.decode()
+    assert 'id="id_city_error"' in response.content.decode()
     assert Participant.objects.count() == 0
 
 
