@@ -83,6 +83,7 @@ def test_sign_up_on_a_phone(live_server: Any, regions: Any, phone_page: Any) -> 
     phone_field = page.locator(".utrecht-form-field", has=page.locator("#id_phone_1"))
     assert "Telefoonnummer: vul een geldig nummer in" in phone_field.inner_text()
     assert page.locator("#id_postcode").get_attribute("aria-invalid") == "true"
+    page.locator("#id_postcode").scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOTS / "signup-errors-phone.png"))
     assert not Participant.objects.exists()
 
