@@ -688,6 +688,10 @@ class _SqliteWriter:
             self._statements.append((sql, [_sqlite_adapter(model, c) for c in columns]))
 
     def reserve(self, count: int) -> tuple[int, int, int]:
+        with connection.cursor() as cursor:
+            # The indexes of millions of rows do not fit SQLite's default 2 MB page cache; a
+            # bigger cache for this connection keeps the load from slowing down as it grows.
+            cursor.execute("PRAGMA cache_size = -262144")
         return _max_id(Participant) + 1, _max_id(PhoneNumber) + 1, _max_id(Location) + 1
 
     def write(
