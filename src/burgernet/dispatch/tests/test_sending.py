@@ -189,18 +189,17 @@ def test_send_transactional_is_idempotent(mock_provider, configure_accounts) -> 
     assert [m["text"] for m in mock_messages(mock_provider)] == ["Uw code: 123456"]
 
 
-def test_enqueue_outside_a_transaction_is_refused(mock_provider, configure_accounts) -> None:
-    message = services.message_create(kind="x", sms_text="hoi")
-    # pytest-django wraps the test in a transaction; leave it to prove the check.
-    from django.db import connection
-
-    with pytest.raises(services.DispatchError, match="sms_text"):
-        with transaction.atomic():
-            empty = services.message_create(kind="x")
-            services.deliveries_enqueue(message=empty, recipients=[("sms", "+31612345678", None)])
+def test_missing_channel_text_is_refused_and_nothing_saved(
+    mock_provider, configure_accounts
+) -> None:
+    with pytest.raises(services.DispatchError, match="sms_text") as error, transaction.atomic():
+        empty = services.message_create(kind="x", voice_text="alleen spraak")
+        services.deliveries_enqueue(
+            message=empty,
+            recipients=[("voice", "+31612345678", None), ("sms", "+31612345678", None)],
+        )
+    assert error.value.field == "sms_text"
     assert Delivery.objects.count() == 0
-    assert connection.in_atomic_block  # (sanity: the test itself runs in a transaction)
-    services.deliveries_enqueue(message=message, recipients=[("sms", "+31612345678", None)])
 
 
 def test_twilio_sms_adapter_sends_through_the_sdk(mock_provider, configure_accounts) -> None:
