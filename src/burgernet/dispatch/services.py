@@ -166,6 +166,7 @@ _COPY_COLUMNS = (
     "address",
     "state",
     "provider_account",
+    "pinned",
     "provider_message_id",
     "idempotency_key",
     "attempts",
@@ -188,6 +189,7 @@ def _copy_deliveries(rows: list[Delivery]) -> None:
             _copy_escape(r.address),
             r.state,
             "",
+            "f",
             "",
             r.idempotency_key,
             "0",
@@ -523,12 +525,50 @@ def deliveries_send_claimed(*, deliveries: list[Delivery]) -> int:
     return len(outcome.accepted)
 
 
+def _update_from_values(
+    *,
+    columns: list[str],
+    rows: list[tuple[object, ...]],
+    set_sql: str,
+    set_params: list[object],
+    token: str,
+    only_claimed: bool,
+) -> None:
+    """`UPDATE dispatch_delivery … FROM (VALUES …)`: one statement for a whole batch.
+
+    `columns` name the VALUES columns, the first being the delivery id; `set_sql` refers to
+    them as `v.<name>`. Only rows still held by claim `token` change (and, with
+    `only_claimed`, only while still claimed), so a claim the sweeper took back is left alone.
+    (Django's bulk_update builds a CASE per row and field: 30× slower here.)
+    """
+    names = ", ".join(columns)
+    guard = " AND dispatch_delivery.state = 'claimed'" if only_claimed else ""
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(chunk))
+        sql = (
+            f"WITH v({names}) AS (VALUES {placeholders}) "  # noqa: S608 - fixed identifiers
+            f"UPDATE dispatch_delivery SET {set_sql} FROM v "
+            f"WHERE dispatch_delivery.id = CAST(v.{columns[0]} AS bigint) "
+            f"AND dispatch_delivery.claimed_by = %s{guard}"
+        )
+        params: list[object] = [value for row in chunk for value in row]
+        params += [*set_params, token]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
+def _ts(value: dt.datetime) -> object:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
 def _record(outcome: _Outcome, *, token: str, messages: dict[int, Message]) -> None:
     """One set-based write per kind of outcome, guarded by the claim token."""
     now = clock.now()
     mine = Delivery.objects.filter(claimed_by=token)
+    timestamp = "timestamptz" if connection.vendor == "postgresql" else "text"
     if outcome.accepted:
-        rows = []
+        rows: list[tuple[object, ...]] = []
         for delivery, result, account in outcome.accepted:
             segments = result.segments
             if segments is None and delivery.channel == Channel.SMS:
@@ -536,38 +576,32 @@ def _record(outcome: _Outcome, *, token: str, messages: dict[int, Message]) -> N
             cost = result.cost
             if cost is None:
                 cost = account.price * (segments or 1)
-            delivery.provider_account = account.name
-            # A receipt may have beaten us to it: keep its state and its provider id.
-            delivery.provider_message_id = Case(
-                When(provider_message_id="", then=Value(result.provider_message_id)),
-                default=F("provider_message_id"),
+            rows.append(
+                (
+                    delivery.pk,
+                    account.name,
+                    result.provider_message_id,
+                    str(cost.quantize(Decimal("0.0001"))),
+                    segments,
+                )
             )
-            delivery.cost = cost.quantize(Decimal("0.0001"))
-            delivery.segments = segments
-            delivery.sent_at = now
-            delivery.claimed_until = None
-            delivery.pinned = False
-            delivery.error = ""
-            delivery.state = Case(
-                When(state=DeliveryState.CLAIMED, then=Value(DeliveryState.SENT)),
-                default=F("state"),
-            )
-            rows.append(delivery)
             metrics.deliveries_sent.labels(channel=delivery.channel, account=account.name).inc()
-        mine.bulk_update(
-            rows,
-            [
-                "provider_account",
-                "provider_message_id",
-                "cost",
-                "segments",
-                "sent_at",
-                "claimed_until",
-                "pinned",
-                "error",
-                "state",
-            ],
-            batch_size=1000,
+        # A receipt may have beaten us to it: keep its state and its provider id.
+        _update_from_values(
+            columns=["v_id", "v_account", "v_pid", "v_cost", "v_segments"],
+            rows=rows,
+            set_sql=(
+                "provider_account = v.v_account, "
+                "provider_message_id = CASE WHEN dispatch_delivery.provider_message_id = '' "
+                "THEN v.v_pid ELSE dispatch_delivery.provider_message_id END, "
+                "cost = CAST(v.v_cost AS numeric), segments = CAST(v.v_segments AS integer), "
+                f"sent_at = CAST(%s AS {timestamp}), claimed_until = NULL, pinned = false, "
+                "error = '', state = CASE WHEN dispatch_delivery.state = 'claimed' "
+                "THEN 'sent' ELSE dispatch_delivery.state END"
+            ),
+            set_params=[str(_ts(now))],
+            token=token,
+            only_claimed=False,
         )
     by_error: dict[str, list[int]] = defaultdict(list)
     for delivery, error in outcome.permanent:
@@ -578,37 +612,27 @@ def _record(outcome: _Outcome, *, token: str, messages: dict[int, Message]) -> N
         )
         log.info("deliveries_undeliverable", count=len(ids), error=error, delivery_ids=ids[:20])
     if outcome.retry:
-        requeue: list[Delivery] = []
+        requeue: list[tuple[object, ...]] = []
         failed: dict[str, list[int]] = defaultdict(list)
-        for delivery, error, retry_after, sticky_account in outcome.retry:
+        for delivery, error, retry_after, pin_account in outcome.retry:
             if delivery.attempts >= settings.DISPATCH_MAX_ATTEMPTS:
                 failed[error[:500]].append(delivery.pk)
                 continue
-            delivery.state = DeliveryState.QUEUED
-            delivery.next_attempt_at = now + dt.timedelta(
-                seconds=backoff_seconds(delivery.attempts, retry_after)
-            )
-            delivery.error = error[:500]
+            next_at = now + dt.timedelta(seconds=backoff_seconds(delivery.attempts, retry_after))
             # Pinned to the account that may have it; otherwise free to go anywhere next time.
-            delivery.provider_account = sticky_account
-            delivery.pinned = bool(sticky_account)
-            delivery.claimed_by = ""
-            delivery.claimed_until = None
-            requeue.append(delivery)
+            requeue.append((delivery.pk, str(_ts(next_at)), error[:500], pin_account))
         if requeue:
-            # Guarded by the token: a claim the sweeper already took back is left alone.
-            mine.filter(state=DeliveryState.CLAIMED).bulk_update(
-                requeue,
-                [
-                    "state",
-                    "next_attempt_at",
-                    "error",
-                    "provider_account",
-                    "pinned",
-                    "claimed_by",
-                    "claimed_until",
-                ],
-                batch_size=1000,
+            _update_from_values(
+                columns=["v_id", "v_next", "v_error", "v_account"],
+                rows=requeue,
+                set_sql=(
+                    f"state = 'queued', next_attempt_at = CAST(v.v_next AS {timestamp}), "
+                    "error = v.v_error, provider_account = v.v_account, "
+                    "pinned = (v.v_account <> ''), claimed_by = '', claimed_until = NULL"
+                ),
+                set_params=[],
+                token=token,
+                only_claimed=True,
             )
         for error, ids in failed.items():
             mine.filter(id__in=ids, state=DeliveryState.CLAIMED).update(
