@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import structlog
 from django.conf import settings
@@ -552,7 +553,7 @@ def _update_from_values(
             f"WHERE dispatch_delivery.id = CAST(v.{columns[0]} AS bigint) "
             f"AND dispatch_delivery.claimed_by = %s{guard}"
         )
-        params: list[object] = [value for row in chunk for value in row]
+        params: list[Any] = [value for row in chunk for value in row]
         params += [*set_params, token]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
