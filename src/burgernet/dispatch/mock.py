@@ -66,6 +66,8 @@ class MockState:
     by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
     counters: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     buckets: dict[str, _Bucket] = field(default_factory=dict)
+    # Per account: (time, messages newly accepted) of every request that accepted any.
+    batches: dict[str, list[tuple[float, int]]] = field(default_factory=lambda: defaultdict(list))
     lock: threading.Lock = field(default_factory=threading.Lock)
     seq: int = 0
 
@@ -76,6 +78,7 @@ class MockState:
             self.by_key.clear()
             self.counters.clear()
             self.buckets.clear()
+            self.batches.clear()
 
     def gate(self, account: str, n: int) -> tuple[int, dict[str, str]] | None:
         """Refuse a request the way a provider would: down, injected failure, rate limit."""
@@ -144,20 +147,25 @@ class MockState:
             self.counters[account]["accepted"] += 1
             return record, True
 
+    def note_batch(self, account: str, accepted: int) -> None:
+        if accepted:
+            with self.lock:
+                self.batches[account].append((time.time(), accepted))
+
     def stats(self) -> dict[str, Any]:
         with self.lock:
             per_account: dict[str, dict[str, Any]] = {}
-            times: dict[str, list[float]] = defaultdict(list)
-            for m in self.messages:
-                times[m["account"]].append(m["at"])
             for account, counter in self.counters.items():
-                ts = times.get(account, [])
-                span = (max(ts) - min(ts)) if len(ts) > 1 else 0.0
+                # Rate as a provider sees it: messages after the first request over the time
+                # since that request (the first request is a burst whatever the limit).
+                batches = self.batches.get(account, [])
+                span = batches[-1][0] - batches[0][0] if len(batches) > 1 else 0.0
+                after_first = sum(n for _, n in batches[1:])
                 per_account[account] = {
                     **counter,
-                    "first_at": min(ts) if ts else None,
-                    "last_at": max(ts) if ts else None,
-                    "rate": ((len(ts) - 1) / span) if span > 0 else None,
+                    "first_at": batches[0][0] if batches else None,
+                    "last_at": batches[-1][0] if batches else None,
+                    "rate": after_first / span if span > 0 else None,
                 }
             recipients = Counter((m["channel"], m["to"], m["text"]) for m in self.messages)
             return {
@@ -325,6 +333,7 @@ class MockHandler(BaseHTTPRequestHandler):
             self._reply(refused[0], {"error": "refused"}, refused[1])
             return
         results = []
+        new = 0
         callback = str(payload.get("callback_url") or "")
         for entry in entries:
             to, key = str(entry.get("to", "")), str(entry.get("reference", ""))
@@ -349,8 +358,10 @@ class MockHandler(BaseHTTPRequestHandler):
                     "price": state.config["price"],
                 }
             )
+            new += first
             if first and state.config["receipts"]:
                 self.server.receipts.queue.put((record, "delivered"))
+        state.note_batch(account, new)
         self._reply(200, {"results": results})
 
     def _twilio(self, sid: str, kind: str, body: bytes) -> None:
@@ -395,6 +406,7 @@ class MockHandler(BaseHTTPRequestHandler):
             callback=form.get("StatusCallback", ""),
             kind=f"twilio_{channel}",
         )
+        state.note_batch(sid, int(first))
         if first and state.config["receipts"]:
             self.server.receipts.queue.put((record, "delivered"))
         payload: dict[str, Any] = {
