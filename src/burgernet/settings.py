@@ -217,6 +217,7 @@ DISPATCH_RETRY_MAX_SECONDS = config("DISPATCH_RETRY_MAX_SECONDS", 300.0)
 DISPATCH_CIRCUIT_FAILURES = config("DISPATCH_CIRCUIT_FAILURES", 3)
 DISPATCH_CIRCUIT_COOLDOWN_SECONDS = config("DISPATCH_CIRCUIT_COOLDOWN_SECONDS", 10.0)
 DISPATCH_DRAIN_WAIT_SECONDS = config("DISPATCH_DRAIN_WAIT_SECONDS", 30.0)
+DISPATCH_DRAIN_TASKS = config("DISPATCH_DRAIN_TASKS", 2)  # workers woken per message and channel
 # Child processes of `burgernet serve`: the dispatch sweeper, and the mock provider in demo mode.
 SERVE_EXTRA_PROCESSES = ["burgernet.dispatch.processes.serve_processes"]
 

@@ -75,7 +75,10 @@ class Message(models.Model):
 class Delivery(models.Model):
     """One message to one address over one channel (the outbox row)."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
+    # Indexed by the progress index, which starts with it.
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     # 0 urgent, 1 default, 2 bulk: copied from the message so claims sort on one index.
     priority = models.PositiveSmallIntegerField(default=1)
@@ -106,16 +109,24 @@ class Delivery(models.Model):
 
     class Meta:
         verbose_name_plural = "deliveries"
+        # Every state change writes a new row version into every index, so there are few, and
+        # the claim and lease indexes are partial: they only hold the rows they look for.
         indexes = [
             # The claim query: queued rows of a channel, most urgent and oldest first.
             models.Index(
-                fields=["state", "channel", "priority", "next_attempt_at"],
+                fields=["channel", "priority", "next_attempt_at"],
                 name="dispatch_delivery_claim",
+                condition=models.Q(state="queued"),
+            ),
+            # The sweeper: claims whose lease ran out.
+            models.Index(
+                fields=["claimed_until"],
+                name="dispatch_delivery_lease",
+                condition=models.Q(state="claimed"),
             ),
             # Progress per message and channel.
             models.Index(fields=["message", "channel", "state"], name="dispatch_delivery_progress"),
             models.Index(fields=["provider_message_id"], name="dispatch_delivery_provider_id"),
-            models.Index(fields=["state", "claimed_until"], name="dispatch_delivery_lease"),
         ]
 
     def __str__(self) -> str:

@@ -116,7 +116,9 @@ def test_invalid_number_is_recorded_undeliverable_with_reason(
     assert Delivery.objects.get(address="+31612345678").state == DeliveryState.SENT
 
 
-def test_pinned_delivery_never_moves_to_another_account(mock_provider, configure_accounts) -> None:
+def test_pinned_delivery_never_moves_to_another_account(
+    mock_provider, configure_accounts, settings
+) -> None:
     """After a timeout the first account may have it: only that account may be asked again."""
     configure_accounts(
         gateway_account("a", mock_provider.url, weight=100),
@@ -125,6 +127,7 @@ def test_pinned_delivery_never_moves_to_another_account(mock_provider, configure
     enqueue_sms(numbers(5))
     Delivery.objects.update(provider_account="a", pinned=True)
     mock_config(mock_provider, down=["a"])
+    settings.DISPATCH_RETRY_BASE_SECONDS = settings.DISPATCH_RETRY_MAX_SECONDS = 60
 
     services.deliveries_drain(channel="sms", wait_for_retries=False)
 
