@@ -311,8 +311,10 @@ def deliveries_claim(
                 When(provider_account="", then=Value(account)), default=F("provider_account")
             ),
         )
+    # The rows are locked (PostgreSQL) or the writer is alone (SQLite): every id was claimed.
+    # Re-reading by primary key keeps this independent of the table's size.
     return list(
-        Delivery.objects.filter(claimed_by=token, state=DeliveryState.CLAIMED).order_by(
+        Delivery.objects.filter(id__in=ids, claimed_by=token, state=DeliveryState.CLAIMED).order_by(
             "priority", "id"
         )
     )
@@ -447,7 +449,7 @@ def _try_accounts(
             )
         adapter = _adapter(account)
         failed_over: list[Delivery] = []
-        for chunk in _chunks(pending, account.batch_size):
+        for chunk in _chunks(pending, account.send_batch_size):
             wait = ratelimit.acquire(account, len(chunk))
             if wait > 0:
                 time.sleep(wait)
@@ -697,7 +699,7 @@ def deliveries_drain(
         first = order[0] if order else None
         claimed = deliveries_claim(
             channel=channel,
-            limit=first.batch_size if first else 100,
+            limit=first.send_batch_size if first else 100,
             account=first.name if first else "",
         )
         if claimed:
