@@ -633,6 +633,15 @@ def _record(outcome: _Outcome, *, token: str, messages: dict[int, Message]) -> N
             token=token,
             only_claimed=False,
         )
+    if outcome.accepted:
+        log.info(
+            "deliveries_sent",
+            count=len(outcome.accepted),
+            accounts=sorted({account.name for _, _, account in outcome.accepted}),
+            message_ids=sorted({d.message_id for d, _, _ in outcome.accepted}),
+            first_delivery_id=outcome.accepted[0][0].pk,
+            last_delivery_id=outcome.accepted[-1][0].pk,
+        )
     by_error: dict[str, list[int]] = defaultdict(list)
     for delivery, error in outcome.permanent:
         by_error[error[:500]].append(delivery.pk)
@@ -651,6 +660,13 @@ def _record(outcome: _Outcome, *, token: str, messages: dict[int, Message]) -> N
             next_at = now + dt.timedelta(seconds=backoff_seconds(delivery.attempts, retry_after))
             # Pinned to the account that may have it; otherwise free to go anywhere next time.
             requeue.append((delivery.pk, str(_ts(next_at)), error[:500], pin_account))
+        if requeue:
+            log.info(
+                "deliveries_retry",
+                count=len(requeue),
+                error=requeue[0][2],
+                delivery_ids=[row[0] for row in requeue[:20]],
+            )
         if requeue:
             _update_from_values(
                 columns=[
@@ -724,6 +740,9 @@ def deliveries_drain(
 # --- Sweeper ----------------------------------------------------------------------------------
 
 
+STALE_AFTER = dt.timedelta(seconds=5)
+
+
 def deliveries_sweep() -> int:
     """Put deliveries whose claim expired (a worker died) back in the queue; wake workers.
 
@@ -742,8 +761,12 @@ def deliveries_sweep() -> int:
     )
     if requeued:
         log.warning("deliveries_requeued", count=requeued)
+    # Due rows nobody picked up for a while (retries past the drain's wait, lost wake-ups),
+    # or anything due right after taking claims back. Rows that only just became due are left
+    # to the workers already draining, so a long fan-out does not pile up wake-up tasks.
+    due_before = now if requeued else now - STALE_AFTER
     due = (
-        Delivery.objects.filter(state=DeliveryState.QUEUED, next_attempt_at__lte=now)
+        Delivery.objects.filter(state=DeliveryState.QUEUED, next_attempt_at__lte=due_before)
         .values_list("channel", "priority")
         .distinct()
     )
