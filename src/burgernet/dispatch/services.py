@@ -692,6 +692,9 @@ def _record(outcome: _Outcome, *, token: str, messages: dict[int, Message]) -> N
             log.warning("deliveries_failed", count=len(ids), error=error, delivery_ids=ids[:20])
 
 
+FIRST_BATCH = 50
+
+
 def deliveries_drain(
     *, channel: str, max_seconds: float | None = None, wait_for_retries: bool = True
 ) -> int:
@@ -713,9 +716,13 @@ def deliveries_drain(
             rank = {a.name: i for i, a in enumerate(order)}
             order.sort(key=lambda a: (round(wait[a.name], 2), rank[a.name]))
         first = order[0] if order else None
+        limit = first.send_batch_size if first else 100
+        if accepted == 0:
+            # A small first batch: the first messages of an alert go out a few ms sooner.
+            limit = min(limit, FIRST_BATCH)
         claimed = deliveries_claim(
             channel=channel,
-            limit=first.send_batch_size if first else 100,
+            limit=limit,
             account=first.name if first else "",
         )
         if claimed:
