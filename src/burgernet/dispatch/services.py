@@ -371,7 +371,7 @@ def _mark_failure(account: ProviderAccount, error: ProviderError) -> None:
     cooldown = 0.0
     if error.retry_after:
         cooldown = error.retry_after
-    elif error.down or health.failures >= settings.DISPATCH_CIRCUIT_FAILURES:
+    elif error.down or not error.retryable or health.failures >= settings.DISPATCH_CIRCUIT_FAILURES:
         cooldown = settings.DISPATCH_CIRCUIT_COOLDOWN_SECONDS
     if cooldown:
         health.down_until = time.monotonic() + cooldown
@@ -463,11 +463,10 @@ def _try_accounts(
                 done = {r.idempotency_key for r in exc.partial}
                 rest = [d for d in chunk if d.idempotency_key not in done]
                 last_error, retry_after = exc.reason, exc.retry_after or 0.0
-                if exc.ambiguous:
-                    outcome.retry.extend((d, exc.reason, retry_after, account.name) for d in rest)
-                elif not exc.retryable:
-                    outcome.permanent.extend((d, exc.reason) for d in rest)
-                elif pinned:
+                # A refused request (even a 4xx: a wrong key, a suspended account) says
+                # nothing about the recipients: only per-recipient rejections are permanent.
+                # A timeout, or a pinned delivery: only this account may try again.
+                if exc.ambiguous or pinned:
                     outcome.retry.extend((d, exc.reason, retry_after, account.name) for d in rest)
                 else:
                     failed_over.extend(rest)

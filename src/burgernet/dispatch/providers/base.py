@@ -88,7 +88,8 @@ class ProviderError(Exception):
 
     `ambiguous` is set when the provider may have accepted it anyway (a timeout after sending):
     such items are retried at the SAME account only, whose idempotency check then stops a
-    second send; unambiguous failures (refused, 5xx, 429) may fail over to another account.
+    second send; unambiguous failures (refused, 5xx, 429, 4xx) may fail over to another
+    account. `retryable=False` (e.g. 401: a wrong key) opens the account's circuit at once.
     """
 
     def __init__(
