@@ -121,13 +121,19 @@ def test_metrics_endpoint_shows_outbox_states(client, mock_provider, configure_a
     configure_accounts(gateway_account("gw-1", mock_provider.url))
     with transaction.atomic():
         message = services.message_create(kind="x", sms_text="hoi")
-        services.deliveries_enqueue(message=message, recipients=[("sms", "+31612345678", None)])
+        services.deliveries_enqueue(
+            message=message,
+            recipients=[("sms", "+31612345678", None), ("sms", "+31612345679", None)],
+        )
+
+    before = client.get("/metrics").content.decode()
     services.deliveries_drain(channel="sms")
+    after = client.get("/metrics").content.decode()
 
-    text = client.get("/metrics").content.decode()
-
-    assert 'burgernet_deliveries{channel="sms",state="sent"} 1.0' in text
-    assert 'burgernet_deliveries_sent_total{account="gw-1",channel="sms"}' in text
+    assert 'burgernet_deliveries_backlog{channel="sms",state="queued"} 2.0' in before
+    assert 'burgernet_deliveries_oldest_due_seconds{channel="sms"}' in before
+    assert 'state="queued"' not in after
+    assert 'burgernet_deliveries_sent_total{account="gw-1",channel="sms"}' in after
 
 
 @pytest.mark.django_db(transaction=True)
