@@ -51,8 +51,9 @@ def test_photo_is_shown_while_allowed_and_hidden_once_withdrawn(client, actions)
     assert 'src="/media/actions/man.jpg"' in page
     assert 'property="og:image" content="http://127.0.0.1:8000/media/actions/man.jpg"' in page
 
-    from burgernet.actions import services
     from django.core.cache import cache
+
+    from burgernet.actions import services
 
     services.action_close(action=action, by=actions.user, outcome="found")
     services.action_publish(action=action, by=actions.user, public_summary="Hij is gevonden.")
