@@ -145,9 +145,9 @@ def test_tip_with_photo_lands_in_the_console_without_exif(client, actions, login
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"%PDF-1.4 not a photo" * 10, "JPEG, PNG"),
-        (b"\xff\xd8\xff" + b"broken jpeg" * 20, "could not be read"),
-        (b"\xff\xd8\xff" + b"0" * (10 * 1024 * 1024), "10 MB"),
+        (b"%PDF-1.4 not a photo" * 10, "JPEG, PNG of WebP"),
+        (b"\xff\xd8\xff" + b"broken jpeg" * 20, "kon niet worden gelezen"),
+        (b"\xff\xd8\xff" + b"0" * (10 * 1024 * 1024), "maximaal 10 MB"),
     ],
 )
 def test_wrong_or_oversized_media_is_refused_and_nothing_saved(
