@@ -91,9 +91,22 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             + "&body="
             + quote(url),
             "area_json": json.dumps(action.area),
+            "radius_km": _radius_km(action.area),
             "ended": action.status != "active",
         },
     )
+
+
+def _radius_km(area: Any) -> float | None:
+    """The radius of a circular area in km (for the text beside the map), else None."""
+    try:
+        return (
+            float(area["properties"]["radius"]) / 1000
+            if area["geometry"]["type"] == "Point"
+            else None
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 @require_GET

@@ -52,10 +52,8 @@
       li.querySelector(".action-card__type").textContent = a.type_label;
       li.querySelector(".action-card__desc").textContent = a.description;
       li.querySelector(".action-card__link").href = a.url;
-      if (a.photo) {
-        var img = li.querySelector(".action-photo");
-        img.src = a.photo; img.hidden = false;
-      }
+      var img = li.querySelector(".action-photo");
+      if (a.photo) { img.src = a.photo; img.hidden = false; } else { img.remove(); }
       li.querySelector(".tip-form").addEventListener("submit", function (ev) { sendTip(ev, a); });
       list.appendChild(li);
     });
