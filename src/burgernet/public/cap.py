@@ -20,6 +20,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
+from burgernet.actions import public_selectors
 from burgernet.actions.models import Action, ActionEvent, ActionType, Outcome
 from burgernet.actions.texts import TYPE_DEFAULTS
 from burgernet.geo.area import Circle, Polygon, parse_area
@@ -109,6 +110,17 @@ def cap_messages(*, action: Action, events: list[ActionEvent]) -> list[CapMessag
         else:
             continue
         messages.append(CapMessage(action, event.seq, step, msg_type, event.at, text, area))
+    return messages
+
+
+def cap_messages_for(*, action_ids: list[int]) -> list[CapMessage]:
+    """The public CAP messages of the given actions (drafts and exercises have none)."""
+    by_action: dict[int, list[ActionEvent]] = {}
+    for event in public_selectors.public_action_messages(action_ids=action_ids):
+        by_action.setdefault(event.action_id, []).append(event)
+    messages: list[CapMessage] = []
+    for events in by_action.values():
+        messages.extend(cap_messages(action=events[0].action, events=events))
     return messages
 
 

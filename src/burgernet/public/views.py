@@ -24,7 +24,6 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from burgernet.actions import public_selectors
-from burgernet.actions.models import Action
 from burgernet.public import cap, selectors, services
 from burgernet.public.media import MAX_MEDIA_BYTES
 from burgernet.public.ratelimit import rate_limited
@@ -151,22 +150,11 @@ def accessibility(request: HttpRequest) -> HttpResponse:
 # --- CAP ------------------------------------------------------------------------------------
 
 
-def _cap_messages(action_ids: list[int] | None = None) -> list[cap.CapMessage]:
-    events = list(public_selectors.public_action_messages(action_ids=action_ids))
-    by_action: dict[int, list[Any]] = {}
-    for event in events:
-        by_action.setdefault(event.action_id, []).append(event)
-    messages: list[cap.CapMessage] = []
-    for evs in by_action.values():
-        messages.extend(cap.cap_messages(action=evs[0].action, events=evs))
-    return messages
-
-
 @require_GET
 @cache_control(max_age=10, public=True)
 def cap_index(request: HttpRequest) -> HttpResponse:
     recent = list(public_selectors.public_action_list().order_by("-started_at")[:50])
-    messages = _cap_messages([a.pk for a in recent])
+    messages = cap.cap_messages_for(action_ids=[a.pk for a in recent])
     body = cap.cap_index(messages=messages, self_url=_absolute(reverse("public:cap_index")))
     return HttpResponse(body, content_type="application/atom+xml; charset=utf-8")
 
@@ -174,7 +162,7 @@ def cap_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 @cache_control(max_age=10, public=True)
 def cap_message(request: HttpRequest, action_id: int, seq: int) -> HttpResponse:
-    messages = _cap_messages([action_id])
+    messages = cap.cap_messages_for(action_ids=[action_id])
     for i, message in enumerate(messages):
         if message.seq == seq:
             body = cap.cap_document(message=message, earlier=messages[:i])
@@ -295,7 +283,7 @@ def _errors(exc: ValidationError) -> dict[str, str]:
 def api_tip(request: HttpRequest, pk: int) -> HttpResponseBase:
     if rate_limited(request, name="tip"):
         return problem(429, _("Too many tips from this connection; call us instead."))
-    action = Action.objects.filter(pk=pk, exercise=False).exclude(status="draft").first()
+    action = public_selectors.public_action_get(pk=pk)
     if action is None:
         return problem(404, _("This action does not exist."))
     upload = request.FILES.get("media")
