@@ -91,4 +91,69 @@ def test_app_shows_nearby_action_and_sends_a_tip_with_photo(
     page.get_by_role("heading", name="Vermist kind Jordaan").wait_for()
     page.locator("#action-map path.leaflet-interactive").wait_for()  # the search area is drawn
     page.screenshot(path=str(SCREENSHOTS / "public-action-phone.png"), full_page=True)
+    page.goto(live_server.url + reverse("public:actions"))
+    page.locator("#actions-map path.leaflet-interactive").first.wait_for()
+    page.screenshot(path=str(SCREENSHOTS / "public-actions-phone.png"), full_page=True)
     context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_app_installs_a_service_worker_and_opens_offline(live_server, browser, actions) -> None:
+    actions.active(title="Vermist kind Jordaan", where=AMSTERDAM)
+    context = browser.new_context(viewport=PHONE, locale="nl-NL")
+    page = context.new_page()
+    page.goto(live_server.url + reverse("public:app"))
+    scope = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
+    assert scope == live_server.url + "/app/"
+    page.reload()  # now controlled: the shell and the action list go through the cache
+    page.wait_for_load_state("networkidle")
+    context.set_offline(True)
+    page.reload()
+    page.get_by_role("button", name="Gebruik mijn locatie").wait_for()
+    assert page.get_by_role("link", name="Bel gratis 0800-0011").is_visible()
+    context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_phone_decides_containment_exactly_as_the_server(live_server, browser) -> None:
+    """areas.js (on the phone) and geo.area (on the server) agree on random points."""
+    import random
+
+    from burgernet.geo.area import parse_area
+
+    rng = random.Random(6)
+    areas = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [4.89, 52.37]},
+            "properties": {"radius": 1500},
+        },
+        {
+            "type": "Polygon",
+            "coordinates": [
+                [[4.85, 52.35], [4.93, 52.35], [4.93, 52.40], [4.85, 52.40], [4.85, 52.35]],
+                [[4.88, 52.37], [4.90, 52.37], [4.90, 52.38], [4.88, 52.38], [4.88, 52.37]],
+            ],
+        },
+        {
+            "type": "MultiPolygon",
+            "coordinates": [
+                [[[4.80, 52.30], [4.84, 52.30], [4.82, 52.34], [4.80, 52.30]]],
+                [[[4.95, 52.30], [4.99, 52.30], [4.97, 52.36], [4.95, 52.30]]],
+            ],
+        },
+    ]
+    points = [(52.28 + rng.random() * 0.14, 4.78 + rng.random() * 0.23) for _ in range(400)]
+    page = browser.new_page()
+    page.goto(live_server.url + reverse("public:app"))
+    for area in areas:
+        expected = [parse_area(area).contains(lat, lon) for lat, lon in points]
+        got = page.evaluate(
+            "([area, pts]) => pts.map(p => BurgernetAreas.areaContains(area, p[0], p[1]))",
+            [area, points],
+        )
+        assert got == expected
+        assert any(expected) and not all(expected)
+    page.close()
