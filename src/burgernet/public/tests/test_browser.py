@@ -66,6 +66,11 @@ def test_app_shows_nearby_action_and_sends_a_tip_with_photo(
         "tel:0800-0011"
     )
     page.screenshot(path=str(SCREENSHOTS / "app-phone.png"))
+    # Opened through a link (website, shared message) an action shows wherever the phone is.
+    linked = context.new_page()
+    linked.goto(live_server.url + reverse("public:app") + f"#action-{far.pk}")
+    linked.locator(f"#action-{far.pk}").wait_for()
+    linked.close()
 
     photo = tmp_path / "tip.jpg"
     exif = Image.Exif()

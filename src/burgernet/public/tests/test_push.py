@@ -159,3 +159,19 @@ def test_exercises_are_never_pushed(push_service, actions):
     exercise = actions.active(exercise=True)
     assert push.push_for_action_event(action=exercise, kind="start").sent == 0
     assert push_service.received == []
+
+
+def test_vapid_keys_command_prints_a_usable_pair():
+    import io
+
+    from django.core.management import call_command
+    from py_vapid import Vapid
+
+    out = io.StringIO()
+    call_command("vapid_keys", stdout=out)
+    values = dict(line.split("=", 1) for line in out.getvalue().split())
+    vapid = Vapid.from_raw(values["VAPID_PRIVATE_KEY"].encode())
+    public = vapid.public_key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    assert b64(public) == values["VAPID_PUBLIC_KEY"]

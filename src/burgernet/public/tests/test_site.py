@@ -108,6 +108,14 @@ def test_statements_and_english(client) -> None:
     assert "Accessibility statement" in _page(client, reverse("public:accessibility"))
 
 
+def test_action_page_in_english(client, actions) -> None:
+    action = actions.active()
+    client.cookies["django_language"] = "en"
+    page = _page(client, reverse("public:action", args=[action.pk]))
+    assert "Call free 0800-0011" in page and "Did you see something?" in page
+    assert "A circle of 2.0 km around the place of the incident" in page
+
+
 def test_home_links_to_sign_up_only_when_the_registry_offers_it(client) -> None:
     from django.urls import NoReverseMatch
 

@@ -30,17 +30,25 @@
     return pts;
   }
 
+  // An action opened through a link (/app/#action-12, e.g. from the website or a shared
+  // message) is shown wherever the phone is, so a tip can be sent for it.
+  function linkedId() {
+    var m = /^#action-(\d+)$/.exec(window.location.hash);
+    return m ? parseInt(m[1], 10) : null;
+  }
+
   function nearActions() {
-    var pts = points();
+    var pts = points(), linked = linkedId();
     return state.actions.filter(function (a) {
-      return pts.some(function (p) { return BurgernetAreas.areaContains(a.area, p.lat, p.lon); });
+      return a.id === linked ||
+        pts.some(function (p) { return BurgernetAreas.areaContains(a.area, p.lat, p.lon); });
     });
   }
 
   function render() {
     var list = $("near-list"), status = $("near-status");
     list.textContent = "";
-    if (!points().length) return;
+    if (!points().length && linkedId() === null) return;
     var near = nearActions();
     status.textContent = near.length ? T.some : T.none;
     var tpl = $("action-template");
@@ -188,6 +196,10 @@
   }
 
   if (localStorage.getItem("burgernet.useLocation") === "1") $("use-location").click();
-  loadActions();
+  loadActions().then(function () {
+    var linked = linkedId() && document.getElementById("action-" + linkedId());
+    if (linked) linked.scrollIntoView();
+  });
+  window.addEventListener("hashchange", render);
   setInterval(loadActions, 60000);
 })();
