@@ -192,3 +192,14 @@ def test_pwa_is_installable(client) -> None:
     assert sw["Content-Type"].startswith("text/javascript")
     page = client.get(reverse("public:app")).content.decode()
     assert 'rel="manifest"' in page and 'href="tel:0800-0011"' in page
+
+
+def test_unsubscribing_forgets_the_phone(client) -> None:
+    _subscribe(client, [AMSTERDAM])
+    response = client.delete(
+        reverse("public:api_subscription"),
+        json.dumps({"endpoint": "https://push.example.test/abc"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 204
+    assert not AppSubscription.objects.exists() and not AppSubscriptionCell.objects.exists()

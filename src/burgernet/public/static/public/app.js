@@ -189,6 +189,25 @@
       .catch(function () { status.textContent = T.pushFailed; });
   });
 
+  $("disable-push").addEventListener("click", function () {
+    var status = $("push-status");
+    if (!("serviceWorker" in navigator)) { status.textContent = T.pushOff; return; }
+    navigator.serviceWorker.ready.then(function (reg) {
+      return reg.pushManager.getSubscription();
+    }).then(function (sub) {
+      if (!sub) return null;
+      var endpoint = sub.endpoint;
+      return sub.unsubscribe().then(function () {
+        return fetch(root.dataset.subscriptionUrl, {
+          method: "DELETE",
+          headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+          body: JSON.stringify({ endpoint: endpoint })
+        });
+      });
+    }).then(function () { status.textContent = T.pushOff; })
+      .catch(function () { status.textContent = T.pushFailed; });
+  });
+
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register(root.dataset.swUrl, { scope: root.dataset.scope })
       .then(function () { return syncSubscription(); }) // refresh keeps it from expiring
