@@ -34,6 +34,7 @@ def demo_accounts(*, mock_url: str) -> list[dict[str, Any]]:
             "price": "0.065",
             "batch_size": 200,
             "options": {"url": f"{mock_url}/sms/batch", "secret": "mock-sms-secret"},
+            "exercise": True,
         },
         {
             "name": "mock-sms-2",
@@ -49,6 +50,7 @@ def demo_accounts(*, mock_url: str) -> list[dict[str, Any]]:
                 "auth_token": "mock-twilio-token",
                 "from": "+3197010000000",
             },
+            "exercise": True,
         },
         {
             "name": "mock-voice-1",
@@ -64,6 +66,7 @@ def demo_accounts(*, mock_url: str) -> list[dict[str, Any]]:
                 "auth_token": "mock-twilio-token",
                 "from": "+3188000000",
             },
+            "exercise": True,
         },
     ]
 
@@ -116,6 +119,7 @@ def _parse(raw: object) -> list[ProviderAccount]:
                 price=price,
                 batch_size=int(entry.get("batch_size", 100)),
                 options=dict(entry.get("options", {})),
+                exercise=bool(entry.get("exercise", False)),
             )
         except (ValueError, TypeError, InvalidOperation) as exc:
             raise ImproperlyConfigured(f"{where}: {exc}") from None

@@ -63,6 +63,8 @@ class Message(models.Model):
     # Generic reference to the owner (e.g. "action", "42"): dispatch knows no other app.
     source_type = models.CharField(max_length=40, blank=True)
     source_id = models.CharField(max_length=64, blank=True)
+    # Exercise messages go only to accounts marked `exercise` (test peers such as the mock).
+    exercise = models.BooleanField(default=False)
     created_at = models.DateTimeField()
 
     class Meta:

@@ -74,8 +74,13 @@ def message_create(
     email_text: str = "",
     source_type: str = "",
     source_id: str = "",
+    exercise: bool = False,
 ) -> Message:
-    """Store a message (one text per channel) owned by `source_type`/`source_id`."""
+    """Store a message (one text per channel) owned by `source_type`/`source_id`.
+
+    An `exercise` message is only handed to provider accounts marked `exercise` (the mock
+    provider); with none configured its deliveries end undeliverable, never at a real gateway.
+    """
     if lane not in Lane.values:
         raise DispatchError(f"unknown lane {lane!r}", field="lane")
     if not kind:
@@ -90,6 +95,7 @@ def message_create(
         email_text=email_text,
         source_type=source_type,
         source_id=str(source_id),
+        exercise=exercise,
         created_at=clock.now(),
     )
 
@@ -257,7 +263,15 @@ def send_transactional(
             raise DispatchError(f"unknown channel {channel!r}", field="channel")
         if not text:
             raise DispatchError("a text is required", field="text")
-        message = message_create(kind="transactional", lane=lane, **texts)
+        message = message_create(
+            kind="transactional",
+            lane=lane,
+            sms_text=texts.get("sms_text", ""),
+            voice_text=texts.get("voice_text", ""),
+            email_subject=texts.get("email_subject", ""),
+            email_text=texts.get("email_text", ""),
+            email_html=texts.get("email_html", ""),
+        )
         now = clock.now()
         delivery = Delivery.objects.create(
             message=message,
@@ -519,17 +533,24 @@ def deliveries_send_claimed(*, deliveries: list[Delivery]) -> int:
     messages = {m.pk: m for m in Message.objects.filter(pk__in=message_ids)}
     accounts = provider_accounts(channel)
     outcome = _Outcome()
-    groups: dict[tuple[str, bool], list[Delivery]] = defaultdict(list)
+    groups: dict[tuple[str, bool, bool], list[Delivery]] = defaultdict(list)
     for d in deliveries:
+        exercise = messages[d.message_id].exercise
         known = provider_account(d.provider_account) if d.provider_account else None
-        if known is None or known.channel != channel:
-            groups[("", False)].append(d)
+        if known is None or known.channel != channel or (exercise and not known.exercise):
+            groups[("", False, exercise)].append(d)
         else:
-            groups[(known.name, d.pinned)].append(d)
-    for (name, pinned), group in groups.items():
-        order = _account_order(accounts)
+            groups[(known.name, d.pinned, exercise)].append(d)
+    for (name, pinned, exercise), group in groups.items():
+        usable = [a for a in accounts if a.exercise] if exercise else accounts
+        if not usable:
+            outcome.permanent.extend(
+                (d, "exercise: no exercise provider account for this channel") for d in group
+            )
+            continue
+        order = _account_order(usable)
         if name:
-            first = next(a for a in accounts if a.name == name)
+            first = next(a for a in usable if a.name == name)
             order = [first] if pinned else [first, *[a for a in order if a.name != name]]
         _try_accounts(group, order, messages, outcome, pinned=pinned)
     _record(outcome, token=token, messages=messages)

@@ -29,6 +29,9 @@ class ProviderAccount:
     price: Decimal = Decimal("0")  # per SMS segment / call / e-mail
     batch_size: int = 100
     options: dict[str, Any] = field(default_factory=dict)
+    # May carry exercise messages: only test peers such as the mock provider, never a real
+    # gateway (exercise actions must reach nobody for real).
+    exercise: bool = False
 
     def option(self, key: str, default: str = "") -> str:
         """An option, or the environment variable named by `<key>_env` (for secrets)."""

@@ -251,3 +251,22 @@ def test_account_with_a_wrong_key_fails_over_and_loses_nobody(
 
     assert Counter(m["to"] for m in mock_messages(mock_provider)) == Counter(addresses)
     assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.SENT}
+
+
+def test_generic_voice_gateway_places_the_call(mock_provider, configure_accounts) -> None:
+    account = gateway_account(
+        "gv", mock_provider.url, channel="voice", adapter="generic_http_voice"
+    )
+    account["options"]["url"] = f"{mock_provider.url}/voice/batch"
+    configure_accounts(account)
+    with transaction.atomic():
+        message = services.message_create(
+            kind="action_start", lane=Lane.URGENT, voice_text="Let op"
+        )
+        services.deliveries_enqueue(message=message, recipients=[("voice", "+31201234567", 1)])
+
+    services.deliveries_drain(channel="voice")
+
+    (call,) = mock_messages(mock_provider, channel="voice")
+    assert call["to"] == "+31201234567" and call["text"] == "Let op"
+    assert Delivery.objects.get().state == DeliveryState.SENT
