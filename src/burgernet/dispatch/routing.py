@@ -39,3 +39,26 @@ def route_caller(*, caller_e164: str) -> str:
         if target:
             return target
     return str(settings.DISPATCH_NATIONAL_NUMBER)
+
+
+# --- Inbound notifications ---------------------------------------------------------------------
+# Other apps learn about a new SMS reply or incoming call (e.g. actions records it as a response
+# of the running action that reached the sender). Called once per provider id, after recording.
+
+InboundHandler = Callable[[str, str, str], None]  # (kind "sms"|"call", number hash, text)
+
+_inbound_handlers: list[InboundHandler] = []
+
+
+def register_inbound_handler(handler: InboundHandler) -> InboundHandler:
+    """Add a handler for new inbound messages (usable as a decorator)."""
+    if handler not in _inbound_handlers:
+        _inbound_handlers.append(handler)
+    return handler
+
+
+def inbound_notify(*, kind: str, from_e164: str, text: str = "") -> None:
+    """Tell every handler about a newly recorded inbound SMS or call."""
+    number_hash = phone_hash(from_e164)
+    for handler in list(_inbound_handlers):
+        handler(kind, number_hash, text)

@@ -22,7 +22,7 @@ from burgernet.accounts.permissions import staff_required
 from burgernet.dispatch import metrics, selectors, services
 from burgernet.dispatch.accounts import provider_account
 from burgernet.dispatch.providers.base import ProviderAccount
-from burgernet.dispatch.routing import route_caller
+from burgernet.dispatch.routing import inbound_notify, route_caller
 from burgernet.dispatch.signing import SIGNATURE_HEADER, verify
 from burgernet.dispatch.twiml import dial_twiml, empty_twiml
 
@@ -104,6 +104,8 @@ def gateway_inbound(request: HttpRequest, account: str) -> HttpResponse:
                 text=str(m.get("text", "")),
             )
             created += new
+            if new:
+                inbound_notify(kind="sms", from_e164=str(m["from"]), text=str(m.get("text", "")))
     return JsonResponse({"received": len(messages), "created": created})
 
 
@@ -149,13 +151,15 @@ def twilio_sms(request: HttpRequest, account: str) -> HttpResponse:
         return verified
     sid, sender = request.POST.get("MessageSid", ""), request.POST.get("From", "")
     if sid and sender:
-        services.inbound_record(
+        _record, created = services.inbound_record(
             kind="sms",
             account=account,
             provider_message_id=sid,
             from_e164=sender,
             text=request.POST.get("Body", ""),
         )
+        if created:
+            inbound_notify(kind="sms", from_e164=sender, text=request.POST.get("Body", ""))
     return HttpResponse(empty_twiml(), content_type="text/xml")
 
 
@@ -170,13 +174,15 @@ def twilio_voice(request: HttpRequest, account: str) -> HttpResponse:
     target = route_caller(caller_e164=caller)
     sid = request.POST.get("CallSid", "")
     if sid and caller:
-        services.inbound_record(
+        _record, created = services.inbound_record(
             kind="call",
             account=account,
             provider_message_id=sid,
             from_e164=caller,
             routed_to=target,
         )
+        if created:
+            inbound_notify(kind="call", from_e164=caller)
     log.info("incoming_call_routed", call_sid=sid, routed_to=target)
     return HttpResponse(dial_twiml(target), content_type="text/xml")
 
