@@ -7,10 +7,8 @@ class ActionsConfig(AppConfig):
 
     def ready(self) -> None:
         # Incoming calls of reached participants go to the action's control room.
-        try:
-            from burgernet.dispatch.routing import register_caller_resolver
-        except ImportError:  # the dispatch engine is not installed in this build
-            return
-        from burgernet.actions.calls import resolve_caller
+        from burgernet.actions.calls import record_inbound, resolve_caller
+        from burgernet.dispatch.routing import register_caller_resolver, register_inbound_handler
 
         register_caller_resolver(resolve_caller)
+        register_inbound_handler(record_inbound)

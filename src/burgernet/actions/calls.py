@@ -1,8 +1,9 @@
 """Incoming calls and SMS replies of participants reached by a running action.
 
-The dispatch engine asks its registered caller resolvers where to put a caller through; this
-one answers with the number of the dispatch centre whose running action reached the caller's
-number, and records the call as a response in that action's dossier and console.
+The dispatch engine asks its caller resolvers where to put a caller through: this one answers
+with the number of the dispatch centre whose running action reached the caller's number. Each
+new inbound call or SMS reply of such a participant is recorded as a response in that action's
+dossier and console (once per provider id: dispatch notifies only new ones).
 """
 
 from __future__ import annotations
@@ -19,13 +20,11 @@ def reached_action_for(*, number_hash: str) -> tuple[Action, int] | None:
     )
     if not phones:
         return None
-    participant_ids = {pid for pid, _e164 in phones}
-    addresses = {e164 for _pid, e164 in phones}
     hit = (
         ActionRecipient.objects.filter(
             action__status=ActionStatus.ACTIVE,
-            participant_id__in=participant_ids,
-            address__in=addresses,
+            participant_id__in={pid for pid, _e164 in phones},
+            address__in={e164 for _pid, e164 in phones},
         )
         .select_related("action", "action__dispatch_centre")
         .order_by("-action__started_at")
@@ -35,21 +34,27 @@ def reached_action_for(*, number_hash: str) -> tuple[Action, int] | None:
 
 
 def resolve_caller(number_hash: str) -> str | None:
-    """Caller resolver for dispatch.routing: put a reached participant through to the dispatch
-    centre of the running action, recording the call as a response."""
+    """Caller resolver: the control room of the running action that reached this number."""
+    found = reached_action_for(number_hash=number_hash)
+    if found is None:
+        return None
+    return found[0].dispatch_centre.phone_number or None
+
+
+def record_inbound(kind: str, number_hash: str, text: str) -> None:
+    """Inbound handler: a reached participant's call or SMS reply becomes a response."""
     from burgernet.actions.services import response_record
 
     found = reached_action_for(number_hash=number_hash)
     if found is None:
-        return None
+        return
     action, participant_id = found
-    number = action.dispatch_centre.phone_number
-    if not number:
-        return None
-    response_record(
-        action=action,
-        kind="call",
-        participant_id=participant_id,
-        text="Inkomend telefoontje, doorverbonden met de meldkamer.",
-    )
-    return number
+    if kind == "call":
+        response_record(
+            action=action,
+            kind="call",
+            participant_id=participant_id,
+            text="Belt terug; doorverbonden met de meldkamer.",
+        )
+    elif kind == "sms":
+        response_record(action=action, kind="sms", participant_id=participant_id, text=text)

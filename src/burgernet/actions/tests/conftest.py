@@ -34,3 +34,7 @@ def recorder(monkeypatch):
     monkeypatch.setattr(outbox, "reach", rec.reach)
     monkeypatch.setattr(outbox, "send", rec.send)
     return rec
+
+
+# The dispatch engine's real mock provider on loopback, and accounts pointing at it.
+from burgernet.dispatch.tests.conftest import configure_accounts, mock_provider  # noqa: E402,F401
