@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db import transaction
+
 from burgernet.geo.area import Area
 
 
@@ -63,7 +65,15 @@ def send(
         exercise=exercise,
     )
     dispatch.deliveries_enqueue(message=message, recipients=recipients)
+    # App users near the area get a web push too (the public app decides who, on the device).
+    transaction.on_commit(lambda: _push(source_id, kind))
     return message.pk
+
+
+def _push(action_id: int, kind: str) -> None:
+    from burgernet.public.tasks import push_action_event
+
+    push_action_event.enqueue(action_id, kind)
 
 
 def reach_counts(*, area: Area, at: dt.datetime, category: str) -> dict[str, int]:
