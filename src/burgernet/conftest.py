@@ -28,3 +28,54 @@ def login_client() -> Callable[[StaffUser], Client]:
         return client
 
     return make
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def chromium():
+    """Headless Debian Chromium driven by Playwright (skipped when not installed)."""
+    import os
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from pathlib import Path
+
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Debian's chromium is not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def signed_in_page(chromium, live_server, login_client):
+    """`open(user, path)` → a Playwright page of `user`'s signed-in session on the live server."""
+    from django.conf import settings as django_settings
+
+    pages = []
+
+    def open_page(user: StaffUser, path: str, **context_options):
+        client = login_client(user)
+        cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+        context = chromium.new_context(locale="nl-NL", **context_options)
+        context.add_cookies(
+            [{"name": django_settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+        )
+        page = context.new_page()
+        page.goto(live_server.url + path)
+        pages.append(context)
+        return page
+
+    yield open_page
+    for context in pages:
+        context.close()

@@ -1,0 +1,92 @@
+"""The dispatcher console in Chromium: preview while drawing, start, live progress, and a
+participant's call visible within 2 seconds without reloading."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from twilio.request_validator import RequestValidator
+
+from burgernet.accounts.models import Role
+from burgernet.accounts.tests.factories import DispatchCentreFactory, StaffUserFactory
+from burgernet.actions.models import Action, ActionStatus
+from burgernet.dispatch import services as dispatch
+from burgernet.dispatch.tests.conftest import TWILIO_TOKEN, gateway_account, twilio_account
+from burgernet.participants.tests.factories import make_participant
+
+expect = pytest.importorskip("playwright.sync_api").expect
+SCREENSHOTS = Path(__file__).resolve().parents[4] / "docs" / "screenshots"
+DAM = (52.3731, 4.8926)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_dispatcher_starts_an_action_and_sees_a_call_come_in(
+    signed_in_page, live_server, mock_provider, configure_accounts, settings
+) -> None:
+    configure_accounts(
+        gateway_account("gw", mock_provider.url),
+        twilio_account("tv", mock_provider.url, channel="voice"),
+    )
+    rng = random.Random(3)
+    for i in range(30):
+        d, b = rng.uniform(0, 3000), rng.uniform(0, 2 * math.pi)
+        make_participant(
+            region=None,
+            name=f"P{i}",
+            email=f"p{i}@example.nl",
+            phone=f"+3163000{i:04d}",
+            lat=DAM[0] + d * math.cos(b) / 111_195,
+            lon=DAM[1] + d * math.sin(b) / (111_195 * math.cos(math.radians(DAM[0]))),
+        )
+    centre = DispatchCentreFactory(phone_number="+31205550000")
+    dispatcher = StaffUserFactory(organisation=centre, roles=[Role.DISPATCHER])
+
+    page = signed_in_page(
+        dispatcher, reverse("actions:new"), viewport={"width": 1280, "height": 720}
+    )
+    page.select_option("#id_type", "missing_child")
+    page.fill("#id_description", "Jongen, 8 jaar, blauwe pet, rode fiets.")
+    page.uncheck("input[name=channels][value=voice]")
+    # Find the place like a dispatcher would, and pick the first result: it sets the incident.
+    page.fill("#address-q", "Amsterdam")
+    page.locator("#address-results button").first.click()
+    # The preview counts arrive while drawing (default radius 2 km for a missing child).
+    expect(page.locator("#reach-sms")).not_to_have_text("–")
+    preview = int(page.text_content("#reach-sms"))
+    assert preview > 0
+    assert "Vermist kind." in page.text_content("#sms-preview")
+    page.click("text=Opslaan als concept")
+
+    page.wait_for_selector("#start-confirmation")
+    assert str(preview) in page.text_content("#start-confirmation")
+    page.click("#start-button")
+    page.wait_for_selector("#action-status:has-text('actief')")
+    action = Action.objects.get()
+    assert action.status == ActionStatus.ACTIVE
+
+    dispatch.deliveries_drain(channel="sms")
+    expect(page.locator("#progress-table tbody")).to_contain_text(str(preview), timeout=3000)
+
+    # A reached participant calls back: the console shows it within 2 s, without reloading.
+    caller = action.recipients.order_by("distance_m").first().address
+    settings.DISPATCH_WEBHOOK_BASE_URL = "http://testserver"
+    params = {"CallSid": "CA-console-1", "From": caller}
+    url = "http://testserver/dispatch/webhooks/twilio/tv/voice"
+    Client().post(
+        "/dispatch/webhooks/twilio/tv/voice",
+        data=urlencode(params),
+        content_type="application/x-www-form-urlencoded",
+        headers={
+            "X-Twilio-Signature": RequestValidator(TWILIO_TOKEN).compute_signature(url, params)
+        },
+    )
+    expect(page.locator(".response--call")).to_be_visible(timeout=2000)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "console-action.png"), full_page=True)
