@@ -208,6 +208,10 @@ else:
 # The free number participants call back on, in messages and on the public site.
 CALLBACK_NUMBER = config("CALLBACK_NUMBER", "0800-0011")
 GEOCODER = config("GEOCODER", "offline")  # offline | pdok
+# Web Push (VAPID) for the app; generate a pair with `burgernet vapid_keys`.
+VAPID_PUBLIC_KEY = config("VAPID_PUBLIC_KEY", "")
+VAPID_PRIVATE_KEY = config("VAPID_PRIVATE_KEY", "")
+VAPID_SUBJECT = config("VAPID_SUBJECT", "mailto:beheer@burgernet.invalid")
 PDOK_LOCATIESERVER_URL = config(
     "PDOK_LOCATIESERVER_URL", "https://api.pdok.nl/bzk/locatieserver/search/v3_1"
 )

@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from burgernet.actions.api import api as actions_api
 from burgernet.core import views as core_views
 
 urlpatterns = [
@@ -11,6 +12,7 @@ urlpatterns = [
     path("", include("burgernet.participants.urls")),
     path("", include("burgernet.dispatch.urls")),
     path("", include("burgernet.actions.urls")),
+    path("api/v1/", actions_api.urls),
     path("", include("burgernet.mailings.urls")),
     path("", include("burgernet.dashboard.urls")),
     path("", include("burgernet.public.urls")),

@@ -1,0 +1,80 @@
+"""Where actions meet the registry (who is reached) and the dispatch engine (what is sent).
+
+Kept in one module so the lifecycle services read as the domain story.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from burgernet.geo.area import Area
+
+
+@dataclass(frozen=True)
+class Recipient:
+    participant_id: int
+    channel: str
+    address: str
+    distance_m: float | None
+
+
+def reach(*, area: Area, channels: list[str], at: dt.datetime, category: str) -> list[Recipient]:
+    """Everyone who would get the message in `area` now, per channel, deduplicated."""
+    from burgernet.participants.reach import reachable_participants
+
+    found: list[Recipient] = []
+    for channel in channels:
+        for row in reachable_participants(area=area, channel=channel, at=at, category=category):
+            found.append(
+                Recipient(
+                    participant_id=row.participant_id,
+                    channel=channel,
+                    address=row.address,
+                    distance_m=row.distance_m,
+                )
+            )
+    return found
+
+
+def send(
+    *,
+    source_id: int,
+    kind: str,
+    text: str,
+    recipients: list[tuple[str, str, int]],
+    exercise: bool,
+    urgent: bool,
+) -> int:
+    """Write one dispatch message and its deliveries (the outbox) in the caller's transaction.
+
+    `recipients` are (channel, address, participant_id). Returns the message id. Workers are
+    woken on commit by the dispatch engine.
+    """
+    from burgernet.dispatch import services as dispatch
+
+    message = dispatch.message_create(
+        kind=f"action_{kind}",
+        lane="urgent" if urgent else "default",
+        sms_text=text,
+        voice_text=text,
+        source_type="action",
+        source_id=str(source_id),
+        exercise=exercise,
+    )
+    dispatch.deliveries_enqueue(message=message, recipients=recipients)
+    return message.pk
+
+
+def reach_counts(*, area: Area, at: dt.datetime, category: str) -> dict[str, int]:
+    """How many would be reached now, per channel (the console's live preview)."""
+    from burgernet.participants.reach import reach_counts as registry_counts
+
+    return dict(registry_counts(area=area, at=at, category=category))
+
+
+def progress(*, action_id: int) -> dict[str, dict[str, int]]:
+    """Delivery states per channel over all of the action's messages."""
+    from burgernet.dispatch import selectors as dispatch_selectors
+
+    return dispatch_selectors.progress_for_source(source_type="action", source_id=str(action_id))
