@@ -7,6 +7,7 @@ urlpatterns = [
     path("portal/acties/", views.console, name="console"),
     path("portal/acties/nieuw/", views.action_new, name="new"),
     path("portal/acties/bereik/", views.reach_preview, name="reach_preview"),
+    path("portal/acties/adres/", views.address_search, name="address_search"),
     path("portal/acties/<int:pk>/", views.action_detail, name="detail"),
     path("portal/acties/<int:pk>/live/", views.action_live, name="live"),
     path("portal/acties/<int:pk>/dossier/", views.dossier_view, name="dossier"),

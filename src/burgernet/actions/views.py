@@ -114,6 +114,24 @@ def reach_preview(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"counts": counts, "area_km2": round(area.area_m2() / 1e6, 2)})
 
 
+@staff_required(Role.DISPATCHER)
+@require_GET
+def address_search(request: HttpRequest) -> JsonResponse:
+    """Address or place search for the console map (the configured geocoder)."""
+    from burgernet.geo.geocoding import GeocodingError, get_geocoder
+
+    query = request.GET.get("q", "").strip()
+    if len(query) < 2:
+        return JsonResponse({"results": []})
+    try:
+        results = get_geocoder().search(query)[:8]
+    except GeocodingError as exc:
+        return JsonResponse({"results": [], "error": str(exc)}, status=502)
+    return JsonResponse(
+        {"results": [{"label": r.label, "lat": r.lat, "lon": r.lon} for r in results]}
+    )
+
+
 def _detail_context(request: HttpRequest, action: Action, **forms: Any) -> dict[str, Any]:
     user = staff_user(request)
     return {

@@ -142,6 +142,34 @@
         preview();
       } catch (err) { /* ignore a bad value: the server reports it */ }
     }
+    var searchBox = document.getElementById("address-q");
+    var results = document.getElementById("address-results");
+    var searchTimer = null;
+    function place(lat, lon) {
+      map.setView([lat, lon], 14);
+      map.fire("click", { latlng: L.latLng(lat, lon) });
+      results.innerHTML = "";
+    }
+    searchBox.addEventListener("input", function () {
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(function () {
+        var url = searchBox.parentNode.getAttribute("data-search-url") + "?q=" + encodeURIComponent(searchBox.value);
+        fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {
+          results.innerHTML = "";
+          (data.results || []).forEach(function (item) {
+            var li = document.createElement("li");
+            var button = document.createElement("button");
+            button.type = "button"; button.className = "utrecht-button utrecht-button--subtle";
+            button.textContent = item.label;
+            button.addEventListener("click", function () { place(item.lat, item.lon); });
+            li.appendChild(button); results.appendChild(li);
+          });
+        });
+      }, 200);
+    });
+    searchBox.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") { e.preventDefault(); var first = results.querySelector("button"); if (first) first.click(); }
+    });
     updateText();
     window.burgernetConsole = { map: map, setIncident: function (lat, lng) { map.fire("click", { latlng: L.latLng(lat, lng) }); } };
   }
