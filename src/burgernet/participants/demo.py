@@ -533,6 +533,7 @@ class _Generator:
             created,
             updated,
             source,
+            "",
         )
 
     def _languages(self, country: str) -> list[str]:
@@ -614,6 +615,7 @@ class _Generator:
             region_id,
             start,
             end,
+            "address",
         )
 
 
@@ -637,6 +639,7 @@ PARTICIPANT_COLUMNS = (
     "created_at",
     "updated_at",
     "source",
+    "pending_email",
 )
 PHONE_COLUMNS = ("id", "participant_id", "e164", "number_hash", "voice", "sms", "verified_at")
 LOCATION_COLUMNS = (
@@ -657,6 +660,7 @@ LOCATION_COLUMNS = (
     "region_id",
     "window_start",
     "window_end",
+    "precision",
 )
 _TABLES = (
     (Participant, PARTICIPANT_COLUMNS),
