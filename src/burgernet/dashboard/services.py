@@ -73,7 +73,9 @@ class RebuildReport:
     rows: int
 
 
-def aggregates_rebuild(*, day: dt.date, with_cells: bool | None = None) -> RebuildReport:
+def aggregates_rebuild(
+    *, day: dt.date, with_cells: bool | None = None, with_participants: bool = True
+) -> RebuildReport:
     """Recompute every organisation's `DailyFigure` for `day` from the raw rows and replace
     the stored ones (idempotent: running it twice gives the same rows).
 
@@ -81,7 +83,8 @@ def aggregates_rebuild(*, day: dt.date, with_cells: bool | None = None) -> Rebui
     erased participant is gone; sign-offs by erasure come from the anonymous counters).
     Action figures count the actions started that day, with what is known of them now, so
     rebuilding recent days picks up late outcomes. `with_cells` (default: only for today and
-    yesterday) adds participants per H3 r7 cell for the coverage map.
+    yesterday) adds participants per H3 r7 cell for the coverage map; `with_participants=False`
+    leaves the participant figures at 0 (benchmarks fill old days that way).
     """
     start, end = day_bounds(day)
     if with_cells is None:
@@ -98,7 +101,8 @@ def aggregates_rebuild(*, day: dt.date, with_cells: bool | None = None) -> Rebui
     by_region = {rid: rows[org.pk] for rid, org in municipalities.items()}
     for centre in centres:
         rows[centre.pk]  # every centre gets a row, zero or not
-    _participant_figures(day=day, start=start, end=end, by_region=by_region, cells=with_cells)
+    if with_participants:
+        _participant_figures(day=day, start=start, end=end, by_region=by_region, cells=with_cells)
     _action_figures(start=start, end=end, rows=rows, municipalities=municipalities)
 
     now = clock.now()

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
 from burgernet.accounts.models import Organisation
@@ -41,12 +41,18 @@ class Table:
         }
 
 
+def _number(value: float | None, decimals: int = 0) -> str:
+    if value is None:
+        return "—"
+    return number_format(value, decimal_pos=decimals, force_grouping=True)
+
+
 def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f} %"
+    return "—" if value is None else f"{_number(value * 100, 1)} %"
 
 
 def _minutes(seconds: float | None) -> str:
-    return "—" if seconds is None else f"{seconds / 60:.1f}"
+    return "—" if seconds is None else _number(seconds / 60, 1)
 
 
 def dashboard_tables(*, scope: Scope, period: str = "weekly") -> dict[str, Table]:
@@ -159,9 +165,9 @@ def dashboard_tables(*, scope: Scope, period: str = "weekly") -> dict[str, Table
         if bench is not None:
             low, high = bench.group
             group = (
-                _("%(low)s to %(high)s inhabitants") % {"low": f"{low:,}", "high": f"{high:,}"}
+                _("%(low)s to %(high)s inhabitants") % {"low": _number(low), "high": _number(high)}
                 if high
-                else _("%(low)s inhabitants or more") % {"low": f"{low:,}"}
+                else _("%(low)s inhabitants or more") % {"low": _number(low)}
             )
             tables["benchmark"] = Table(
                 "benchmark",
@@ -171,7 +177,7 @@ def dashboard_tables(*, scope: Scope, period: str = "weekly") -> dict[str, Table
                     [_("Rank among all municipalities"), f"{bench.rank} / {bench.of}"],
                     [
                         _("Percentile (share of municipalities with a lower rate)"),
-                        f"{bench.percentile}",
+                        _number(bench.percentile, 1),
                     ],
                     [
                         _("National rate"),

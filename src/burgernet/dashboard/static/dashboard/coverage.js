@@ -16,9 +16,19 @@
     return holder ? JSON.parse(holder.textContent) : null;
   }
 
-  function classOf(value, max) {
-    if (!max) return 0;
-    return Math.min(SCALE.length - 1, Math.floor((value / max) * SCALE.length));
+  // Quantile classes: each colour holds about as many areas, so a few outliers do not wash
+  // the rest out. Returns a function value -> class index.
+  function quantiles(values) {
+    var sorted = values.filter(function (v) { return v !== null && v > 0; }).sort(function (a, b) { return a - b; });
+    var breaks = [];
+    for (var i = 1; i < SCALE.length; i++) {
+      breaks.push(sorted.length ? sorted[Math.floor((i * sorted.length) / SCALE.length)] : 0);
+    }
+    return function (value) {
+      var k = 0;
+      while (k < breaks.length && value >= breaks[k]) k++;
+      return k;
+    };
   }
 
   function styleRates(element) {
@@ -26,11 +36,10 @@
     var rates = read(element.dataset.coverageRates) || [];
     if (!state || !state.boundaries) return;
     var byCode = {};
-    var max = 0;
     rates.forEach(function (r) {
       byCode[r.code] = r;
-      if (r.per_1000 && r.per_1000 > max) max = r.per_1000;
     });
+    var classOf = quantiles(rates.map(function (r) { return r.per_1000; }));
     var own = element.dataset.own || "";
     state.boundaries.eachLayer(function (layer) {
       var code = layer.feature && layer.feature.properties.code;
@@ -41,7 +50,7 @@
       }
       var style = r.white_spot
         ? L.extend({}, WHITE_SPOT)
-        : { color: "#5a6570", weight: 0.5, fillColor: SCALE[classOf(r.per_1000, max)], fillOpacity: 0.85 };
+        : { color: "#5a6570", weight: 0.5, fillColor: SCALE[classOf(r.per_1000)], fillOpacity: 0.85 };
       if (code === own) {
         style.color = "#000000";
         style.weight = 3;
@@ -56,14 +65,11 @@
   function drawCells(element, map) {
     var cells = read(element.dataset.coverageCells);
     if (!cells || !cells.features.length) return;
-    var max = 0;
-    cells.features.forEach(function (f) {
-      if (f.properties.participants > max) max = f.properties.participants;
-    });
+    var classOf = quantiles(cells.features.map(function (f) { return f.properties.participants; }));
     var layer = L.geoJSON(cells, {
       style: function (f) {
         if (f.properties.white_spot) return L.extend({}, WHITE_SPOT, { weight: 2 });
-        return { color: "#5a6570", weight: 0.5, fillColor: SCALE[classOf(f.properties.participants, max)], fillOpacity: 0.8 };
+        return { color: "#5a6570", weight: 0.5, fillColor: SCALE[classOf(f.properties.participants)], fillOpacity: 0.8 };
       },
       onEachFeature: function (f, l) {
         l.bindTooltip(String(f.properties.participants), { sticky: true });
