@@ -151,3 +151,23 @@ def test_command_and_task_rebuild_the_recent_days(world):
 
     assert aggregates_rebuild_recent.call(days=2) == 2 * 5
     assert DailyFigure.objects.count() == 3 * 5
+
+
+@pytest.mark.django_db
+def test_demo_builder_covers_a_year_of_actions(world):
+    from burgernet.dashboard import demo
+
+    DailyFigure.objects.all().delete()
+    lines: list[str] = []
+    demo.build(options={}, out=lines.append)
+    assert DailyFigure.objects.values("day").distinct().count() == demo.ACTION_DAYS
+    assert lines == [f"Dashboard figures: {demo.ACTION_DAYS} days, {demo.ACTION_DAYS * 5:,} rows"]
+    # The theft 40 days before DAY is there, like the three actions of DAY.
+    assert (
+        sum(
+            DailyFigure.objects.filter(organisation=world.centre1).values_list(
+                "actions_total", flat=True
+            )
+        )
+        == 3
+    )
