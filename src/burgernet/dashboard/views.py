@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -73,12 +73,12 @@ def table_csv(request: HttpRequest, slug: str) -> HttpResponse:
     return _csv(by_slug[slug], f"burgernet-{slug}")
 
 
-def _week_start(request: HttpRequest) -> dt.date:
+def _week_start(request: HttpRequest) -> dt.date | None:
     raw = request.GET.get("week", "")
     try:
         day = dt.date.fromisoformat(raw) if raw else local_today() - dt.timedelta(days=7)
     except ValueError:
-        raise Http404(_("week: not a date (YYYY-MM-DD)")) from None
+        return None
     return day - dt.timedelta(days=day.weekday())
 
 
@@ -86,6 +86,8 @@ def _week_start(request: HttpRequest) -> dt.date:
 def weekly(request: HttpRequest) -> HttpResponse:
     scope = _scope(request)
     week = _week_start(request)
+    if week is None:
+        return HttpResponseBadRequest(_("week: not a date (YYYY-MM-DD)"), content_type="text/plain")
     table = tables.weekly_table(scope=scope, week_start=week)
     if request.GET.get("format") == "csv":
         return _csv(table, f"burgernet-week-{week.isoformat()}")

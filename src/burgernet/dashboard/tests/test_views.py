@@ -132,7 +132,9 @@ def test_weekly_report_page_and_csv(world, staff_of, login_client):
     rows = list(csv.reader(io.StringIO(body.content.decode())))
     total = rows[-1]
     assert total[1:3] == ["2", "3"]  # actions, participants reached in the week
-    assert client.get(reverse("dashboard:weekly"), {"week": "gisteren"}).status_code == 404
+    bad = client.get(reverse("dashboard:weekly"), {"week": "gisteren"})
+    assert bad.status_code == 400
+    assert "week" in bad.content.decode()
 
 
 @pytest.mark.django_db
