@@ -173,3 +173,12 @@ def test_demo_builder_covers_a_year_of_actions(world):
         )
         == 3
     )
+
+
+@pytest.mark.django_db
+def test_the_page_in_english(world, staff_of, login_client, settings):
+    client = login_client(staff_of(world.a))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(reverse("dashboard:home")).content.decode()
+    assert "Participants by channel" in html
+    assert html.count("Not available yet.") == 2
