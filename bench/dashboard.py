@@ -40,9 +40,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--db", default="sqlite", help="'sqlite' or a postgres:// URL")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep an existing PostgreSQL database and its participants (skip the load)",
+    )
     args = parser.parse_args()
 
-    if args.db == "sqlite":
+    if args.reuse and args.db != "sqlite":
+        url = args.db
+    elif args.db == "sqlite":
         path = Path(tempfile.mkdtemp()) / "bench-dashboard.sqlite3"
         url = f"sqlite:///{path}"
     else:
@@ -71,11 +78,16 @@ def main() -> None:
     geo_demo.load_municipalities()
     accounts_demo.build_organisations()
     accounts_demo.build_staff()
-    started = time.perf_counter()
-    participants_generate(
-        count=args.participants, seed=args.seed, now=dt.datetime.now(dt.UTC), out=say
-    )
-    say(f"participants loaded in {time.perf_counter() - started:.1f} s")
+    from burgernet.participants.models import Participant
+
+    if not (args.reuse and Participant.objects.exists()):
+        started = time.perf_counter()
+        participants_generate(
+            count=args.participants, seed=args.seed, now=dt.datetime.now(dt.UTC), out=say
+        )
+        say(f"participants loaded in {time.perf_counter() - started:.1f} s")
+    _analyze()
+    _drop_actions()
     started = time.perf_counter()
     actions_demo.build(options={"actions": args.actions, "seed": args.seed}, out=say)
     say(f"actions built in {time.perf_counter() - started:.1f} s")
@@ -113,6 +125,27 @@ def main() -> None:
         )
     if args.db == "sqlite":
         say(f"database file: {url[len('sqlite:///') :]} (delete it when done)")
+
+
+def _analyze() -> None:
+    """Planner statistics after the bulk load (PostgreSQL), as a DBA would run them."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+def _drop_actions() -> None:
+    """A reused database may hold a partial action history: start it again."""
+    from burgernet.actions.models import Action, ActionEvent, ActionRecipient, Response
+    from burgernet.dashboard.models import DailyFigure
+
+    DailyFigure.objects.all().delete()
+    ActionEvent.objects.all().delete()
+    Response.objects.all().delete()
+    ActionRecipient.objects.all().delete()
+    Action.objects.all().delete()
 
 
 def _fill_year(*, today: dt.date, rebuilt: int, say: object) -> None:
