@@ -80,7 +80,7 @@ def build(*, options: dict[str, Any], out: Callable[[str], Any]) -> None:
     made = 0
     for _ in range(count):
         lat, lon, unit_id = rng.choice(locations)
-        centre = by_unit.get(unit_id) or rng.choice(centres)
+        centre = (by_unit.get(unit_id) if unit_id else None) or rng.choice(centres)
         action_type = rng.choices(types, weights=[WEIGHTS[t] for t in types])[0]
         started = now - dt.timedelta(days=rng.uniform(2, 365), minutes=rng.uniform(0, 1440))
         _one(
@@ -158,22 +158,22 @@ def _one(
         del event
     # In about half of the actions at least one participant responds (real figure: 48 %).
     responders = rng.sample(rows, k=min(len(rows), rng.choice([0, 0, 1, 1, 2, 3])))
-    for i, r in enumerate(responders):
+    for i, responder in enumerate(responders):
         at = started + dt.timedelta(minutes=rng.uniform(1, 25) + i)
         with clock.frozen(at):
             resp = Response.objects.create(
                 action=action,
                 kind="call",
                 at=at,
-                participant_id=r.participant_id,
+                participant_id=responder.participant_id,
                 text="Beller meldt een mogelijke waarneming.",
-                distance_m=r.distance_m,
+                distance_m=responder.distance_m,
             )
             dossier_append(
                 action=action,
                 kind="response_call",
                 actor_id=None,
-                payload={"response_id": resp.pk, "participant_id": r.participant_id},
+                payload={"response_id": resp.pk, "participant_id": responder.participant_id},
             )
     outcome = rng.choices(
         [Outcome.FOUND, Outcome.APPREHENDED, Outcome.NO_RESULT], weights=[5, 2, 6]

@@ -76,5 +76,15 @@ def reach_counts(*, area: Area, at: dt.datetime, category: str) -> dict[str, int
 def progress(*, action_id: int) -> dict[str, dict[str, int]]:
     """Delivery states per channel over all of the action's messages."""
     from burgernet.dispatch import selectors as dispatch_selectors
+    from burgernet.dispatch.models import Message
 
-    return dispatch_selectors.progress_for_source(source_type="action", source_id=str(action_id))
+    total: dict[str, dict[str, int]] = {}
+    message_ids = Message.objects.filter(
+        source_type="action", source_id=str(action_id)
+    ).values_list("pk", flat=True)
+    for message_id in message_ids:
+        for channel, states in dispatch_selectors.message_progress(message_id=message_id).items():
+            into = total.setdefault(channel, {})
+            for state, n in states.items():
+                into[state] = into.get(state, 0) + n
+    return total

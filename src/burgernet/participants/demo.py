@@ -533,7 +533,7 @@ class _Generator:
             created,
             updated,
             source,
-            "",
+            "",  # pending_email
         )
 
     def _languages(self, country: str) -> list[str]:
@@ -615,7 +615,7 @@ class _Generator:
             region_id,
             start,
             end,
-            "address",
+            "address",  # precision: a synthetic address point
         )
 
 

@@ -9,7 +9,6 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from burgernet.participants._phone_tmp import PhoneError, is_mobile, parse_phone
 from burgernet.participants.models import (
     Category,
     Language,
@@ -17,6 +16,7 @@ from burgernet.participants.models import (
     ParticipantStatus,
     Source,
 )
+from burgernet.participants.phones import PhoneError, is_mobile, parse_phone
 from burgernet.participants.services import LocationInput, ParticipantInput, PhoneInput
 
 POSTCODE_RE = re.compile(r"^\s*([1-9][0-9]{3})\s*([A-Za-z]{2})\s*$")

@@ -25,9 +25,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from burgernet.accounts.models import StaffUser
-from burgernet.participants._phone_tmp import phone_hash
 from burgernet.participants.forms import StaffParticipantForm
 from burgernet.participants.models import Category, Participant, PhoneNumber, Source
+from burgernet.participants.phones import phone_hash
 from burgernet.participants.services import (
     ParticipantError,
     ParticipantInput,

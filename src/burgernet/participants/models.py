@@ -64,6 +64,21 @@ class Participant(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = _("participant")
+        indexes = [
+            # Covering index for the reach selector on PostgreSQL (index-only eligibility
+            # checks); other databases ignore `include` and use the primary key.
+            models.Index(
+                fields=["id"],
+                include=[
+                    "confirmed_at",
+                    "deactivated_at",
+                    "paused_until",
+                    "email_confirmed_at",
+                    "email_unreachable",
+                ],
+                name="participants_reach_cover",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"participant {self.pk}"
@@ -114,6 +129,13 @@ class PhoneNumber(models.Model):
                 fields=["participant", "e164"], name="participants_phone_unique_per_participant"
             )
         ]
+        indexes = [
+            models.Index(
+                fields=["participant"],
+                include=["sms", "voice", "verified_at"],
+                name="participants_phone_reach",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.e164
@@ -149,9 +171,10 @@ class Location(models.Model):
     country = models.CharField(_("country"), max_length=2, default="NL")
     lat = models.FloatField()
     lon = models.FloatField()
-    h3_r5 = models.BigIntegerField(db_index=True)
-    h3_r7 = models.BigIntegerField(db_index=True)
-    h3_r9 = models.BigIntegerField(db_index=True)
+    # Indexed by the covering indexes in Meta.
+    h3_r5 = models.BigIntegerField()
+    h3_r7 = models.BigIntegerField()
+    h3_r9 = models.BigIntegerField()
     region = models.ForeignKey(
         "geo.Region", null=True, blank=True, on_delete=models.SET_NULL, related_name="locations"
     )
@@ -166,6 +189,15 @@ class Location(models.Model):
 
     class Meta:
         verbose_name = _("location")
+        indexes = [
+            # Covering cell indexes for the reach selector on PostgreSQL (see ADR 0021).
+            models.Index(
+                fields=[f"h3_r{res}"],
+                include=["participant", "window_start", "window_end"],
+                name=f"participants_loc_r{res}_cover",
+            )
+            for res in (5, 7, 9)
+        ]
 
     def __str__(self) -> str:
         return self.label or self.get_kind_display()

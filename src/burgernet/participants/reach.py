@@ -12,7 +12,9 @@ recipient records the matched location nearest to the area's centre and that dis
 
 Spatial part: `area.cover` gives interior cells (r5/r7/r9, compacted) whose points are inside
 without further test, and r9 boundary cells whose points get the exact `area.contains` test in
-Python. Long IN lists are chunked to the database's parameter limit (SQLite: 999).
+Python. Long IN lists are chunked to the database's parameter limit (SQLite: 999); on
+PostgreSQL long id lists travel as one array parameter. `reach_counts` on PostgreSQL is one
+statement (see docs/participants-data.md for measured latencies and the indexes that help).
 
 These selectors are deliberately NOT scoped to a staff user: they run inside the dispatch engine
 on behalf of an action or mailing that was already authorised (by the dispatcher's or sender's

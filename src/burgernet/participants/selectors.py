@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from burgernet.accounts.models import StaffUser
 from burgernet.accounts.scoping import municipalities_in_scope, restrict_to_municipalities
-from burgernet.participants._phone_tmp import PhoneError, parse_phone, phone_hash
 from burgernet.participants.models import Participant, ParticipantStatus
+from burgernet.participants.phones import PhoneError, parse_phone, phone_hash
 
 
 def participant_registry_list(

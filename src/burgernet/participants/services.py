@@ -35,7 +35,6 @@ from burgernet.core.models import AccessLogEntry
 from burgernet.geo.cells import point_cells
 from burgernet.geo.models import Region, RegionKind
 from burgernet.geo.selectors import region_for_point
-from burgernet.participants._phone_tmp import is_mobile, phone_hash
 from burgernet.participants.models import (
     CounterKind,
     Location,
@@ -47,6 +46,7 @@ from burgernet.participants.models import (
     RegistryCounter,
     Source,
 )
+from burgernet.participants.phones import is_mobile, phone_hash
 
 log = structlog.get_logger(__name__)
 

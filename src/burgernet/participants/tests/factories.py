@@ -7,8 +7,8 @@ from typing import Any
 from burgernet.core import clock
 from burgernet.geo.cells import point_cells
 from burgernet.geo.models import Region
-from burgernet.participants._phone_tmp import phone_hash
 from burgernet.participants.models import Location, Participant, PhoneNumber, Source
+from burgernet.participants.phones import phone_hash
 
 
 def make_participant(
