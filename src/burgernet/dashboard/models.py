@@ -38,6 +38,10 @@ class DailyFigure(models.Model):
     outcomes = models.JSONField(default=dict)
     recipients = models.PositiveIntegerField(default=0)
     responses = models.PositiveIntegerField(default=0)
+    # Message costs of the day (deliveries handed to a provider that day, of actions counted
+    # as above): {"sms": euro, ...} and {"sms": deliveries, ...}. Empty without dispatch.
+    costs_by_channel = models.JSONField(default=dict)
+    deliveries_by_channel = models.JSONField(default=dict)
     # {"<h3 r7 cell as hex>": participants} inside the municipality (latest days only).
     cells_r7 = models.JSONField(default=dict)
     rebuilt_at = models.DateTimeField()

@@ -481,6 +481,41 @@ def costs_available() -> bool:
     return any(f.name == "cost" for f in model._meta.get_fields())
 
 
+@dataclass(frozen=True)
+class MonthCosts:
+    month: dt.date
+    costs: dict[str, float]
+    deliveries: dict[str, int]
+
+
+def message_costs(*, scope: Scope) -> list[MonthCosts]:
+    """Message costs (euro) and deliveries per channel per month, last 12 months: of the
+    actions counted for `scope` (see `action_figures`). Mailings are not included yet."""
+    end = latest_day() or local_today()
+    months = _month_starts(end, 12)
+    costs: dict[dt.date, Counter[str]] = defaultdict(Counter)
+    counts: dict[dt.date, Counter[str]] = defaultdict(Counter)
+    rows = (
+        DailyFigure.objects.filter(
+            organisation_id__in=_action_org_ids(scope), day__gte=months[0], day__lte=end
+        )
+        .exclude(deliveries_by_channel={})
+        .only("day", "costs_by_channel", "deliveries_by_channel")
+    )
+    for r in rows:
+        month = r.day.replace(day=1)
+        costs[month].update(r.costs_by_channel)
+        counts[month].update(r.deliveries_by_channel)
+    return [
+        MonthCosts(
+            month=m,
+            costs={c: round(costs[m].get(c, 0.0), 4) for c in CHANNELS},
+            deliveries={c: counts[m].get(c, 0) for c in CHANNELS},
+        )
+        for m in months
+    ]
+
+
 def channel_labels() -> dict[str, str]:
     return {c: str(label) for c, label in Channel.choices}
 

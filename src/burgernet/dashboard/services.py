@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 import h3
 import structlog
+from django.apps import apps
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Q, Sum
 
 from burgernet.accounts.models import Organisation, OrganisationKind
 from burgernet.actions.models import Action, ActionStatus, Outcome
@@ -65,6 +66,8 @@ class _Row:
     recipients: int = 0
     responses: int = 0
     cells: dict[str, int] = field(default_factory=dict)
+    costs: dict[str, float] = field(default_factory=dict)
+    deliveries: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ def aggregates_rebuild(
     if with_participants:
         _participant_figures(day=day, start=start, end=end, by_region=by_region, cells=with_cells)
     _action_figures(start=start, end=end, rows=rows, municipalities=municipalities)
+    _cost_figures(start=start, end=end, rows=rows, municipalities=municipalities)
 
     now = clock.now()
     objs = [
@@ -124,6 +128,8 @@ def aggregates_rebuild(
             recipients=r.recipients,
             responses=r.responses,
             cells_r7=r.cells,
+            costs_by_channel={c: round(v, 4) for c, v in r.costs.items()},
+            deliveries_by_channel=dict(r.deliveries),
             rebuilt_at=now,
         )
         for org_id, r in rows.items()
@@ -233,12 +239,7 @@ def _action_figures(
         .values_list("pk", "n")
     )
     for action in actions:
-        targets = [rows[action.dispatch_centre_id]]
-        targets += [
-            rows[municipalities[region.pk].pk]
-            for region in action.regions.all()
-            if region.pk in municipalities
-        ]
+        targets = _targets(action, rows, municipalities)
         delay = None
         if action.first_response is not None and action.started_at is not None:
             delay = max(0, round((action.first_response - action.started_at).total_seconds()))
@@ -255,3 +256,54 @@ def _action_figures(
                 r.succeeded += 1
             if action.outcome:
                 r.outcomes[action.outcome] += 1
+
+
+def _targets(
+    action: Action, rows: dict[int, _Row], municipalities: dict[int, Organisation]
+) -> list[_Row]:
+    return [rows[action.dispatch_centre_id]] + [
+        rows[municipalities[region.pk].pk]
+        for region in action.regions.all()
+        if region.pk in municipalities
+    ]
+
+
+def _cost_figures(
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    rows: dict[int, _Row],
+    municipalities: dict[int, Organisation],
+) -> None:
+    """Costs of the deliveries of (non-exercise) actions handed to a provider that day, per
+    channel, counted for the action's dispatch centre and the municipalities it touched.
+    Nothing when the dispatch module is not installed."""
+    try:
+        delivery = apps.get_model("dispatch", "Delivery")
+    except LookupError:
+        return
+    per_action: dict[int, list[tuple[str, int, float]]] = defaultdict(list)
+    grouped = (
+        delivery.objects.filter(
+            sent_at__gte=start,
+            sent_at__lt=end,
+            message__source_type="action",
+            message__exercise=False,
+        )
+        .values("message__source_id", "channel")
+        .annotate(n=Count("id"), cost=Sum("cost"))
+        .order_by()
+    )
+    for row in grouped:
+        source = str(row["message__source_id"])
+        if source.isdigit():
+            per_action[int(source)].append((row["channel"], row["n"], float(row["cost"] or 0)))
+    if not per_action:
+        return
+    for action in Action.objects.filter(pk__in=list(per_action), exercise=False).prefetch_related(
+        "regions"
+    ):
+        for r in _targets(action, rows, municipalities):
+            for channel, n, cost in per_action[action.pk]:
+                r.costs[channel] = r.costs.get(channel, 0.0) + cost
+                r.deliveries[channel] += n

@@ -133,6 +133,25 @@ def dashboard_tables(*, scope: Scope, period: str = "weekly") -> dict[str, Table
     tables["action_rates"] = Table(
         "action_rates", _("Actions in the last 12 months"), [_("Figure"), _("Value")], rate_rows
     )
+    if selectors.costs_available():
+        costs = selectors.message_costs(scope=scope)
+        euro = _("%(channel)s (€)")
+        count = _("%(channel)s (messages)")
+        tables["costs"] = Table(
+            "costs",
+            _("Message costs per channel per month"),
+            [_("Month")]
+            + [euro % {"channel": channel_labels.get(c, c)} for c in selectors.CHANNELS]
+            + [_("Total (€)")]
+            + [count % {"channel": channel_labels.get(c, c)} for c in selectors.CHANNELS],
+            [
+                [m.month.strftime("%Y-%m")]
+                + [_number(m.costs[c], 2) for c in selectors.CHANNELS]
+                + [_number(sum(m.costs.values()), 2)]
+                + [m.deliveries[c] for c in selectors.CHANNELS]
+                for m in costs
+            ],
+        )
     rates = selectors.municipality_rates()
     in_scope = set(scope.municipality_ids)
     codes = set(Organisation.objects.filter(pk__in=in_scope).values_list("region__code", flat=True))

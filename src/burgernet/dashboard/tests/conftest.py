@@ -18,7 +18,12 @@ from burgernet.accounts.tests.factories import (
 )
 from burgernet.actions.models import ActionStatus
 from burgernet.dashboard import services
-from burgernet.dashboard.tests.factories import make_action, make_municipality, make_participant
+from burgernet.dashboard.tests.factories import (
+    make_action,
+    make_delivery,
+    make_municipality,
+    make_participant,
+)
 from burgernet.participants.models import CounterKind, RegistryCounter
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -129,7 +134,7 @@ def world(db, clock_after_day) -> World:
 
     d1 = StaffUserFactory(organisation=centre1, roles=[Role.DISPATCHER])
     d2 = StaffUserFactory(organisation=centre2, roles=[Role.DISPATCHER])
-    make_action(
+    a1 = make_action(
         centre=centre1,
         by=d1,
         type="missing_child",
@@ -149,7 +154,7 @@ def world(db, clock_after_day) -> World:
         outcome="no_result",
         recipients=[(3, "sms")],
     )
-    make_action(
+    a3 = make_action(
         centre=centre2,
         by=d2,
         type="burglary",
@@ -159,7 +164,7 @@ def world(db, clock_after_day) -> World:
         outcome="apprehended",
         contributed=False,
     )
-    make_action(
+    a4 = make_action(
         centre=centre1,
         by=d1,
         type="robbery",
@@ -188,6 +193,16 @@ def world(db, clock_after_day) -> World:
         outcome="apprehended",
         contributed=True,
     )
+    sent = at(DAY, 10, 1)
+    make_delivery(source=("action", a1.pk), channel="sms", cost="0.0700", sent_at=sent)
+    make_delivery(source=("action", a1.pk), channel="sms", cost="0.1400", sent_at=sent)
+    make_delivery(source=("action", a1.pk), channel="voice", cost="0.1200", sent_at=sent)
+    make_delivery(source=("action", a1.pk), channel="sms", cost=None, sent_at=None)  # queued
+    make_delivery(source=("action", a3.pk), channel="sms", cost="0.0700", sent_at=sent)
+    make_delivery(
+        source=("action", a4.pk), channel="sms", cost="0.0700", sent_at=sent, exercise=True
+    )
+    make_delivery(source=("mailing", 1), channel="email", cost="0.0010", sent_at=sent)
     for n in range(41):
         services.aggregates_rebuild(day=days_before(n))
     return World(unit1, unit2, centre1, centre2, a, b, c, national)

@@ -120,3 +120,38 @@ def make_action(
             action=action, participant_id=pid, channel=channel, address=f"a{i}", reached_in=2
         )
     return action
+
+
+def make_delivery(
+    *,
+    source: tuple[str, int],
+    channel: str,
+    cost: str | None,
+    sent_at: dt.datetime | None,
+    exercise: bool = False,
+) -> Any:
+    from decimal import Decimal
+
+    from burgernet.dispatch.models import Delivery, Message
+
+    queued = sent_at or dt.datetime(2026, 3, 10, 9, tzinfo=dt.UTC)
+    message = Message.objects.create(
+        kind="start",
+        source_type=source[0],
+        source_id=str(source[1]),
+        exercise=exercise,
+        created_at=queued,
+    )
+    n = Delivery.objects.count()
+    return Delivery.objects.create(
+        message=message,
+        channel=channel,
+        address=f"+3161000{n:04d}",
+        state="sent" if sent_at else "queued",
+        idempotency_key=f"k{n}-{message.pk}",
+        next_attempt_at=queued,
+        queued_at=queued,
+        sent_at=sent_at,
+        cost=Decimal(cost) if cost is not None else None,
+        segments=1,
+    )

@@ -284,3 +284,39 @@ def test_contribution_uses_the_configured_rate(world, staff_of, settings):
     assert selectors.contribution_eur(scope=scope) is None
     settings.CONTRIBUTION_PER_INHABITANT_EUR = 0.12
     assert selectors.contribution_eur(scope=scope) == round(50_000 * 0.12, 2)
+
+
+def raw_costs(actions: list[Action]) -> tuple[dict[str, float], dict[str, int]]:
+    from burgernet.dispatch.models import Delivery
+
+    ids = {str(a.pk) for a in actions}
+    costs: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for d in Delivery.objects.select_related("message"):
+        if d.sent_at is None or d.message.source_type != "action" or d.message.exercise:
+            continue
+        if d.message.source_id not in ids:
+            continue
+        costs[d.channel] = costs.get(d.channel, 0.0) + float(d.cost or 0)
+        counts[d.channel] = counts.get(d.channel, 0) + 1
+    return costs, counts
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["a", "b", "c", "unit1", "national"])
+def test_message_costs_per_channel_match_the_deliveries(world, staff_of, who):
+    org = getattr(world, who)
+    scope = selectors.dashboard_scope(user=staff_of(org))
+    if scope.kind == "municipality":
+        actions = raw_actions(region_ids={org.region_id})
+    else:
+        actions = raw_actions(centre_ids=set(scope.centre_ids))
+    costs, counts = raw_costs(actions)
+    march = next(m for m in selectors.message_costs(scope=scope) if m.month == dt.date(2026, 3, 1))
+    for channel in ("sms", "voice", "email"):
+        assert march.costs[channel] == pytest.approx(costs.get(channel, 0.0))
+        assert march.deliveries[channel] == counts.get(channel, 0)
+    if who == "national":
+        # sent, non-exercise action messages only: 0.07 + 0.14 + 0.07 SMS, 0.12 voice
+        assert march.costs["sms"] == pytest.approx(0.28)
+        assert march.deliveries == {"voice": 1, "sms": 3, "email": 0}
