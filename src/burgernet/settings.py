@@ -263,4 +263,10 @@ STATICFILES_DIRS = [
     ("vendor/utrecht-tokens", NODE_MODULES / "@utrecht/design-tokens/dist"),
     ("vendor/leaflet", NODE_MODULES / "leaflet/dist"),
     ("vendor/htmx", NODE_MODULES / "htmx.org/dist"),
+    ("vendor/chartjs", NODE_MODULES / "chart.js/dist"),
 ]
+
+# --- Dashboard --------------------------------------------------------------------------------
+# A municipality's yearly contribution to Burgernet, in euro per inhabitant (shown on the
+# dashboard; 0 leaves the figure out).
+CONTRIBUTION_PER_INHABITANT_EUR = config("CONTRIBUTION_PER_INHABITANT_EUR", 0.0)

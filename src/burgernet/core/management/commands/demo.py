@@ -16,6 +16,9 @@ from burgernet.core.db import require_database
 # this order after the reference data (regions, organisations, staff).
 DEMO_BUILDERS: list[str] = [
     "burgernet.participants.demo.build",
+    "burgernet.actions.demo.build",
+    # Last: the dashboard's daily figures over everything built before it.
+    "burgernet.dashboard.demo.build",
 ]
 
 
@@ -28,6 +31,12 @@ class Command(BaseCommand):
             type=int,
             default=20_000,
             help="number of synthetic participants (default 20,000; 2,000,000 for benchmarks)",
+        )
+        parser.add_argument(
+            "--actions",
+            type=int,
+            default=80,
+            help="number of finished demo actions over the past year (default 80)",
         )
         parser.add_argument("--seed", type=int, default=2025)
 
