@@ -13,7 +13,11 @@ DEMO_PASSWORD = "burgernet-demo"  # noqa: S105 - only for is_demo users in DEMO_
 
 def demo_login_lines(limit: int = 12) -> list[str]:
     """One line per demo role: username, password, TOTP secret."""
-    users = StaffUser.objects.filter(is_demo=True).select_related("organisation").order_by("pk")
+    users = (
+        StaffUser.objects.filter(is_demo=True, is_active=True)
+        .select_related("organisation")
+        .order_by("pk")
+    )
     lines = [
         f"Demo logins (password for all: {DEMO_PASSWORD}; second step: the TOTP code from the "
         "secret below, or 000000 in demo mode):"

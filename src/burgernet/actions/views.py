@@ -160,9 +160,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             at=clock.now(),
             category=texts.TYPE_DEFAULTS[action.type].category,
         )
-        preview = {
-            ch: n for ch, n in preview.items() if ch in action.channels or ch == "participants"
-        }
+        preview = {ch: n for ch, n in preview.items() if ch in action.channels}
     return render(
         request, "actions/detail.html", _detail_context(request, action, preview_counts=preview)
     )

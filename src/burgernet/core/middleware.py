@@ -25,3 +25,19 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=()")
         return response
+
+
+class DutchFirstMiddleware:
+    """Dutch unless the visitor chose another language with the language switch.
+
+    Runs before Django's LocaleMiddleware and hides the browser's Accept-Language from it, so a
+    municipal officer with an English operating system still gets the Dutch interface; the
+    explicit choice (the language cookie) is honoured as usual.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)

@@ -34,7 +34,7 @@ def counts(monkeypatch):
     monkeypatch.setattr(
         outbox,
         "reach_counts",
-        lambda *, area, at, category: {"participants": 2, "sms": 2, "voice": 1},
+        lambda *, area, at, category: {"sms": 2, "voice": 1, "email": 5},
     )
     monkeypatch.setattr(outbox, "progress", lambda *, action_id: {})
 
@@ -57,7 +57,12 @@ def test_dispatcher_creates_a_draft_through_the_console(login_client, recorder, 
     assert Action.objects.get().status == ActionStatus.DRAFT
     page = client.get(response["Location"]).content.decode()
     assert "Jongen, 8 jaar, blauwe pet." in page
-    assert "2 deelnemers" in page  # the start confirmation shows who will be reached
+    # The start confirmation shows who will be reached, per chosen channel (not e-mail).
+    confirmation = page[page.index('id="start-confirmation"') :]
+    confirmation = confirmation[: confirmation.index("</p>")]
+    assert "<strong>2</strong> per sms" in confirmation
+    assert "<strong>1</strong> via een gesproken bericht" in confirmation
+    assert "5" not in confirmation
 
 
 def test_console_form_names_the_missing_fields(login_client, counts) -> None:

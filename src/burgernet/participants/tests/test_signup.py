@@ -224,7 +224,8 @@ def test_sign_up_needs_csrf(regions: Any, signup_data: dict[str, Any]) -> None:
 
 
 def test_sign_up_page_in_english(client: Client) -> None:
-    page = client.get(reverse("participants:signup"), HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies["django_language"] = "en"  # chosen with the language switch
+    page = client.get(reverse("participants:signup"))
     assert "Sign up for Burgernet" in page.content.decode()
     assert "What we do with your data" in page.content.decode()
 

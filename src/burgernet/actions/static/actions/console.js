@@ -71,7 +71,6 @@
       var url = form.getAttribute("data-preview-url") + "?type=" + encodeURIComponent(typeSel.value) + "&area=" + encodeURIComponent(areaInput.value);
       fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {
         if (mine !== seq || !data.counts) return;
-        document.getElementById("reach-participants").textContent = data.counts.participants != null ? data.counts.participants : "–";
         document.getElementById("reach-voice").textContent = data.counts.voice != null ? data.counts.voice : 0;
         document.getElementById("reach-sms").textContent = data.counts.sms != null ? data.counts.sms : 0;
         document.getElementById("reach-area").textContent = data.area_km2 + " km²";
@@ -146,8 +145,8 @@
     var results = document.getElementById("address-results");
     var searchTimer = null;
     function place(lat, lon) {
-      map.setView([lat, lon], 14);
       map.fire("click", { latlng: L.latLng(lat, lon) });
+      if (circle) map.fitBounds(circle.getBounds(), { padding: [20, 20] });
       results.innerHTML = "";
     }
     searchBox.addEventListener("input", function () {

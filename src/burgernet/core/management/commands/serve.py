@@ -6,6 +6,7 @@ demo logins. Ctrl-C (SIGINT) or SIGTERM stops every child process cleanly.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -97,6 +98,10 @@ class Command(BaseCommand):
         if not settings.WHITENOISE_USE_FINDERS:
             call_command("collectstatic", interactive=False, verbosity=0)
 
+        # Children build absolute links and provider callbacks from SITE_URL: unless it is
+        # configured, it is where this command serves.
+        if "SITE_URL" not in os.environ:
+            os.environ["SITE_URL"] = f"http://{options['host']}:{options['port']}"
         specs = child_specs(
             host=options["host"], port=options["port"], web_workers=options["web_workers"]
         )
