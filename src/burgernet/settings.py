@@ -217,6 +217,26 @@ PDOK_LOCATIESERVER_URL = config(
 MAP_TILE_URL = config("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = config("MAP_TILE_ATTRIBUTION", "")
 
+# --- Dispatch: outbox, provider accounts, webhooks (docs/dispatch.md) -----------------------
+# JSON list of provider accounts; empty in demo mode means the mock provider on loopback.
+PROVIDER_ACCOUNTS = config("PROVIDER_ACCOUNTS", "")
+MOCK_PROVIDER_PORT = config("MOCK_PROVIDER_PORT", 8025)
+MOCK_PROVIDER_URL = config("MOCK_PROVIDER_URL", f"http://127.0.0.1:{MOCK_PROVIDER_PORT}")
+DISPATCH_WEBHOOK_BASE_URL = config("DISPATCH_WEBHOOK_BASE_URL", SITE_URL)
+# Callers not routed to a dispatch centre reach this number; alert calls show VOICE_CALLER_ID.
+DISPATCH_NATIONAL_NUMBER = config("DISPATCH_NATIONAL_NUMBER", "+31880000000")
+VOICE_CALLER_ID = config("VOICE_CALLER_ID", "+31880000011")
+DISPATCH_LEASE_SECONDS = config("DISPATCH_LEASE_SECONDS", 60.0)
+DISPATCH_MAX_ATTEMPTS = config("DISPATCH_MAX_ATTEMPTS", 10)
+DISPATCH_RETRY_BASE_SECONDS = config("DISPATCH_RETRY_BASE_SECONDS", 2.0)
+DISPATCH_RETRY_MAX_SECONDS = config("DISPATCH_RETRY_MAX_SECONDS", 300.0)
+DISPATCH_CIRCUIT_FAILURES = config("DISPATCH_CIRCUIT_FAILURES", 3)
+DISPATCH_CIRCUIT_COOLDOWN_SECONDS = config("DISPATCH_CIRCUIT_COOLDOWN_SECONDS", 10.0)
+DISPATCH_DRAIN_WAIT_SECONDS = config("DISPATCH_DRAIN_WAIT_SECONDS", 30.0)
+DISPATCH_DRAIN_TASKS = config("DISPATCH_DRAIN_TASKS", 2)  # workers woken per message and channel
+# Child processes of `burgernet serve`: the dispatch sweeper, and the mock provider in demo mode.
+SERVE_EXTRA_PROCESSES = ["burgernet.dispatch.processes.serve_processes"]
+
 # --- Logging: structured, with context --------------------------------------------------------
 LOG_LEVEL = config("LOG_LEVEL", "INFO")
 LOG_JSON = config("LOG_JSON", not (DEBUG or DEMO_MODE))

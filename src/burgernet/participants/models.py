@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -48,6 +49,8 @@ class Participant(models.Model):
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("e-mail"), blank=True, db_index=True)
     email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # A new address waiting for its confirmation link to be followed (self-service change).
+    pending_email = models.EmailField(blank=True)
     email_unreachable = models.BooleanField(default=False)
     languages = models.JSONField(_("languages"), default=default_languages)
     categories = models.JSONField(_("categories"), default=all_categories)
@@ -64,6 +67,35 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return f"participant {self.pk}"
+
+    @property
+    def status(self) -> str:
+        """One of `ParticipantStatus` (the registry's status filter uses the same rules)."""
+        if self.deactivated_at is not None:
+            return ParticipantStatus.DEACTIVATED
+        if self.confirmed_at is None:
+            return ParticipantStatus.UNCONFIRMED
+        if self.paused_until is not None and self.paused_until >= timezone.localdate():
+            return ParticipantStatus.PAUSED
+        return ParticipantStatus.ACTIVE
+
+    def get_status_display(self) -> str:
+        return str(ParticipantStatus(self.status).label)
+
+    def category_labels(self) -> list[str]:
+        labels = dict(Category.choices)
+        return [str(labels.get(c, c)) for c in self.categories or []]
+
+    def language_labels(self) -> list[str]:
+        labels = dict(Language.choices)
+        return [str(labels.get(c, c)) for c in self.languages or []]
+
+
+class ParticipantStatus(models.TextChoices):
+    UNCONFIRMED = "unconfirmed", _("not yet confirmed")
+    ACTIVE = "active", _("active")
+    PAUSED = "paused", _("paused")
+    DEACTIVATED = "deactivated", _("deactivated")
 
 
 class PhoneNumber(models.Model):
@@ -93,6 +125,13 @@ class LocationKind(models.TextChoices):
     OTHER = "other", _("other place")
 
 
+class LocationPrecision(models.TextChoices):
+    ADDRESS = "address", _("address")
+    APPROXIMATE = "approximate", _("approximate (postcode area)")
+    MAP = "map", _("point on the map")
+    MUNICIPALITY = "municipality", _("centre of the municipality")
+
+
 class Location(models.Model):
     """A place the participant regularly is, geocoded, with its H3 cells and a time window.
 
@@ -118,9 +157,61 @@ class Location(models.Model):
     )
     window_start = models.TimeField(null=True, blank=True)
     window_end = models.TimeField(null=True, blank=True)
+    # How exact lat/lon are: geocoded from the address (or only approximately, by the offline
+    # geocoder), picked on the map, or only the centre of the municipality (no geocoder);
+    # see docs/participants.md.
+    precision = models.CharField(
+        max_length=12, choices=LocationPrecision.choices, default=LocationPrecision.ADDRESS
+    )
 
     class Meta:
         verbose_name = _("location")
 
     def __str__(self) -> str:
         return self.label or self.get_kind_display()
+
+
+class PhoneVerification(models.Model):
+    """The pending SMS code of one number: only its keyed hash is stored, with an expiry and
+    a count of wrong attempts (after `MAX_ATTEMPTS` the code is dead; request a new one)."""
+
+    MAX_ATTEMPTS = 5
+
+    phone = models.OneToOneField(PhoneNumber, on_delete=models.CASCADE, related_name="verification")
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"verification of phone {self.phone_id}"
+
+
+class CounterKind(models.TextChoices):
+    SIGNUP = "signup", _("sign-up")
+    CONFIRMED = "confirmed", _("confirmed")
+    SIGNOFF = "signoff", _("sign-off")
+    PURGED = "purged", _("unconfirmed, purged")
+    DEACTIVATED = "deactivated", _("deactivated")
+
+
+class RegistryCounter(models.Model):
+    """Anonymous daily counts per region (sign-ups, sign-offs, ...) that outlive erasure,
+    for trend reporting. Holds no personal data."""
+
+    date = models.DateField()
+    # The region's CBS code ("" outside any region): a code, not a key, so counts survive a
+    # re-import of the boundaries and NULLs never defeat the unique constraint.
+    region_code = models.CharField(max_length=20, blank=True)
+    kind = models.CharField(max_length=12, choices=CounterKind.choices)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "region_code", "kind"], name="participants_counter_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.region_code} {self.kind}={self.count}"

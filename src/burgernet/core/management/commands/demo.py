@@ -14,7 +14,9 @@ from burgernet.core.db import require_database
 
 # Each app contributes its demo data through one function `build(*, options, out)`, called in
 # this order after the reference data (regions, organisations, staff).
-DEMO_BUILDERS: list[str] = []
+DEMO_BUILDERS: list[str] = [
+    "burgernet.participants.demo.build",
+]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,448 @@
+"""The mock provider: a real HTTP server on loopback for development, tests and benchmarks.
+
+It speaks the generic batch gateway (`POST /sms/batch`, `POST /voice/batch`) and a subset of
+Twilio's API (`POST /2010-04-01/Accounts/<sid>/Messages.json` and `Calls.json`), records every
+accepted message, accepts each idempotency key once (a repeat gets the first answer back and
+reaches nobody), and sends signed delivery receipts to the callback URL it was given.
+
+Control it over HTTP:
+    GET  /_mock/messages[?account=&to=&channel=]   what was accepted
+    GET  /_mock/stats                               counts and measured rate per account
+    POST /_mock/config   {"fail_share": 0.2, "fail_statuses": [500, 429], "latency_ms": 0,
+                          "down": ["acc"], "rate_limits": {"acc": 100}, "receipts": true,
+                          "secrets": {"acc": "..."}, "twilio_auth_token": "..."}
+    POST /_mock/reset
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import queue
+import random
+import re
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from twilio.request_validator import RequestValidator
+
+from burgernet.dispatch.signing import SIGNATURE_HEADER, sign, verify
+from burgernet.dispatch.sms import sms_segments
+
+TWILIO_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/(?P<kind>Messages|Calls)\.json$")
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "fail_share": 0.0,
+    "fail_statuses": [500, 429],
+    "retry_after": 1,
+    "latency_ms": 0,
+    "down": [],
+    "rate_limits": {},
+    "receipts": True,
+    "secrets": {"mock-sms-1": "mock-sms-secret"},  # the demo account (accounts.py)
+    "twilio_auth_token": "mock-twilio-token",
+    "price": "0.065",
+}
+
+
+@dataclass
+class _Bucket:
+    rate: float
+    tokens: float
+    at: float
+
+
+@dataclass
+class MockState:
+    config: dict[str, Any] = field(default_factory=lambda: json.loads(json.dumps(DEFAULT_CONFIG)))
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
+    counters: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    buckets: dict[str, _Bucket] = field(default_factory=dict)
+    # Per account: (time, messages newly accepted) of every request that accepted any.
+    batches: dict[str, list[tuple[float, int]]] = field(default_factory=lambda: defaultdict(list))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    seq: int = 0
+
+    def reset(self) -> None:
+        with self.lock:
+            self.config = json.loads(json.dumps(DEFAULT_CONFIG))
+            self.messages.clear()
+            self.by_key.clear()
+            self.counters.clear()
+            self.buckets.clear()
+            self.batches.clear()
+
+    def gate(self, account: str, n: int) -> tuple[int, dict[str, str]] | None:
+        """Refuse a request the way a provider would: down, injected failure, rate limit."""
+        cfg = self.config
+        with self.lock:
+            self.counters[account]["requests"] += 1
+            if account in cfg["down"] or "*" in cfg["down"]:
+                self.counters[account]["down"] += 1
+                return 503, {}
+            if cfg["fail_share"] and random.random() < cfg["fail_share"]:  # noqa: S311
+                status = int(random.choice(cfg["fail_statuses"]))  # noqa: S311
+                self.counters[account][f"injected_{status}"] += 1
+                return status, ({"Retry-After": str(cfg["retry_after"])} if status == 429 else {})
+            rate = float(cfg["rate_limits"].get(account, 0))
+            if rate > 0:
+                now = time.monotonic()
+                bucket = self.buckets.get(account)
+                if bucket is None or bucket.rate != rate:
+                    # A tenth of a second of burst, and always room for one batch.
+                    bucket = self.buckets[account] = _Bucket(rate, max(rate / 10, n), now)
+                size = max(rate / 10, n)
+                bucket.tokens = min(size, bucket.tokens + (now - bucket.at) * rate)
+                bucket.at = now
+                if bucket.tokens < n:
+                    self.counters[account]["rate_limited"] += 1
+                    wait = (n - bucket.tokens) / rate
+                    return 429, {"Retry-After": f"{max(1, round(wait))}"}
+                bucket.tokens -= n
+        return None
+
+    def accept(
+        self,
+        *,
+        account: str,
+        channel: str,
+        key: str,
+        to: str,
+        text: str,
+        callback: str,
+        kind: str,
+    ) -> tuple[dict[str, Any], bool]:
+        """Record one message once per key; (record, first time)."""
+        # Like a real provider, an account knows only its own idempotency keys.
+        scoped = f"{account}:{key}" if key else ""
+        with self.lock:
+            if scoped and scoped in self.by_key:
+                self.counters[account]["duplicates"] += 1
+                return self.by_key[scoped], False
+            self.seq += 1
+            prefix = {"twilio_sms": "SM", "twilio_voice": "CA"}.get(kind, "mock-")
+            record = {
+                "id": f"{prefix}{self.seq:032d}" if prefix != "mock-" else f"mock-{self.seq}",
+                "account": account,
+                "channel": channel,
+                "kind": kind,
+                "to": to,
+                "text": text,
+                "reference": key,
+                "callback_url": callback,
+                "segments": sms_segments(text)[1] if channel == "sms" else None,
+                "at": time.time(),
+            }
+            self.messages.append(record)
+            if scoped:
+                self.by_key[scoped] = record
+            self.counters[account]["accepted"] += 1
+            return record, True
+
+    def note_batch(self, account: str, accepted: int) -> None:
+        if accepted:
+            with self.lock:
+                self.batches[account].append((time.time(), accepted))
+
+    def stats(self) -> dict[str, Any]:
+        with self.lock:
+            per_account: dict[str, dict[str, Any]] = {}
+            for account, counter in self.counters.items():
+                # Rate as a provider sees it: messages after the first request over the time
+                # since that request (the first request is a burst whatever the limit).
+                batches = self.batches.get(account, [])
+                span = batches[-1][0] - batches[0][0] if len(batches) > 1 else 0.0
+                after_first = sum(n for _, n in batches[1:])
+                per_account[account] = {
+                    **counter,
+                    "first_at": batches[0][0] if batches else None,
+                    "last_at": batches[-1][0] if batches else None,
+                    "rate": after_first / span if span > 0 else None,
+                }
+            recipients = Counter((m["channel"], m["to"], m["text"]) for m in self.messages)
+            return {
+                "accepted": len(self.messages),
+                "recipients_more_than_once": sum(1 for n in recipients.values() if n > 1),
+                "accounts": per_account,
+            }
+
+
+class ReceiptSender(threading.Thread):
+    """Posts delivery receipts back, signed, in the background (batched per callback URL)."""
+
+    def __init__(self, state: MockState) -> None:
+        super().__init__(daemon=True, name="mock-receipts")
+        self.state = state
+        self.queue: queue.Queue[tuple[dict[str, Any], str] | None] = queue.Queue()
+
+    def run(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            batch = [item]
+            while len(batch) < 500:
+                try:
+                    nxt = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self.queue.put(None)
+                    break
+                batch.append(nxt)
+            self._send(batch)
+
+    def _send(self, batch: list[tuple[dict[str, Any], str]]) -> None:
+        generic: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for record, status in batch:
+            url = record["callback_url"]
+            if not url:
+                continue
+            if record["kind"].startswith("twilio"):
+                self._post_twilio(record, status)
+            else:
+                generic[(url, record["account"])].append(
+                    {"reference": record["reference"], "id": record["id"], "status": status}
+                )
+        for (url, account), receipts in generic.items():
+            body = json.dumps({"receipts": receipts}).encode()
+            secret = self.state.config["secrets"].get(account, "")
+            headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body)}
+            _post(url, body, headers)
+
+    def _post_twilio(self, record: dict[str, Any], status: str) -> None:
+        params = {"AccountSid": record["account"], "To": record["to"]}
+        if record["kind"] == "twilio_sms":
+            params |= {"MessageSid": record["id"], "MessageStatus": status}
+        else:
+            params |= {"CallSid": record["id"], "CallStatus": "completed"}
+        url = record["callback_url"]
+        validator = RequestValidator(self.state.config["twilio_auth_token"])
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": validator.compute_signature(url, params),
+        }
+        _post(url, urllib.parse.urlencode(params).encode(), headers)
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=5):  # noqa: S310
+            pass
+    except OSError:
+        pass  # our webhook is down: a real provider would retry later; the mock just drops
+
+
+class MockHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: MockServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    # --- plumbing ---
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _reply(
+        self, status: int, payload: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
+        body = json.dumps(payload if payload is not None else {}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _latency(self) -> None:
+        ms = float(self.server.state.config.get("latency_ms") or 0)
+        if ms > 0:
+            time.sleep(ms / 1000)
+
+    # --- routes ---
+    def do_GET(self) -> None:
+        parsed = urllib.parse.urlparse(self.path)
+        query = dict(urllib.parse.parse_qsl(parsed.query))
+        state = self.server.state
+        if parsed.path == "/_mock/messages":
+            with state.lock:
+                rows = [
+                    m
+                    for m in state.messages
+                    if all(
+                        m.get(k) == v for k, v in query.items() if k in ("account", "to", "channel")
+                    )
+                ]
+            self._reply(200, {"count": len(rows), "messages": rows})
+        elif parsed.path == "/_mock/stats":
+            self._reply(200, state.stats())
+        elif parsed.path == "/_mock/health":
+            self._reply(200, {"status": "ok"})
+        else:
+            self._reply(404, {"error": "not found"})
+
+    def do_POST(self) -> None:
+        path = urllib.parse.urlparse(self.path).path
+        body = self._body()
+        state = self.server.state
+        if path == "/_mock/reset":
+            state.reset()
+            self._reply(200, {"status": "reset"})
+        elif path == "/_mock/config":
+            changes = json.loads(body or b"{}")
+            with state.lock:
+                state.config.update(changes)
+                state.buckets.clear()
+            self._reply(200, state.config)
+        elif path in ("/sms/batch", "/voice/batch"):
+            self._generic(path, body)
+        elif match := TWILIO_PATH.match(path):
+            self._twilio(match["sid"], match["kind"], body)
+        else:
+            self._reply(404, {"error": "not found"})
+
+    def _generic(self, path: str, body: bytes) -> None:
+        state = self.server.state
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            self._reply(400, {"error": "body is not JSON"})
+            return
+        account = self.headers.get("X-Account") or str(payload.get("account", ""))
+        secret = state.config["secrets"].get(account)
+        if secret and not verify(secret, body, self.headers.get(SIGNATURE_HEADER, "")):
+            self._reply(401, {"error": "bad signature"})
+            return
+        channel = "sms" if path == "/sms/batch" else "voice"
+        entries = payload.get("messages" if channel == "sms" else "calls") or []
+        self._latency()
+        refused = state.gate(account, len(entries))
+        if refused:
+            self._reply(refused[0], {"error": "refused"}, refused[1])
+            return
+        results = []
+        new = 0
+        callback = str(payload.get("callback_url") or "")
+        for entry in entries:
+            to, key = str(entry.get("to", "")), str(entry.get("reference", ""))
+            if not E164.match(to):
+                results.append({"reference": key, "status": "rejected", "error": "invalid number"})
+                continue
+            record, first = state.accept(
+                account=account,
+                channel=channel,
+                key=key,
+                to=to,
+                text=str(entry.get("text", "")),
+                callback=callback,
+                kind=f"generic_{channel}",
+            )
+            results.append(
+                {
+                    "reference": key,
+                    "status": "accepted",
+                    "id": record["id"],
+                    "segments": record["segments"],
+                    "price": state.config["price"],
+                }
+            )
+            new += first
+            if first and state.config["receipts"]:
+                self.server.receipts.queue.put((record, "delivered"))
+        state.note_batch(account, new)
+        self._reply(200, {"results": results})
+
+    def _twilio(self, sid: str, kind: str, body: bytes) -> None:
+        state = self.server.state
+        auth = self.headers.get("Authorization", "")
+        if (
+            not auth.startswith("Basic ")
+            or base64.b64decode(auth[6:]).decode().split(":")[0] != sid
+        ):
+            self._reply(401, {"code": 20003, "message": "Authenticate", "status": 401})
+            return
+        form = dict(urllib.parse.parse_qsl(body.decode()))
+        self._latency()
+        refused = state.gate(sid, 1)
+        if refused:
+            status = refused[0]
+            self._reply(
+                status,
+                {"code": 20429 if status == 429 else 20500, "message": "refused", "status": status},
+                refused[1],
+            )
+            return
+        to = form.get("To", "")
+        if not E164.match(to):
+            self._reply(
+                400,
+                {
+                    "code": 21211,
+                    "message": f"The 'To' number {to} is not a valid phone number.",
+                    "status": 400,
+                },
+            )
+            return
+        channel = "sms" if kind == "Messages" else "voice"
+        text = form.get("Body", "") if channel == "sms" else form.get("Twiml", "")
+        record, first = state.accept(
+            account=sid,
+            channel=channel,
+            key=self.headers.get("I-Twilio-Idempotency-Token", ""),
+            to=to,
+            text=text,
+            callback=form.get("StatusCallback", ""),
+            kind=f"twilio_{channel}",
+        )
+        state.note_batch(sid, int(first))
+        if first and state.config["receipts"]:
+            self.server.receipts.queue.put((record, "delivered"))
+        payload: dict[str, Any] = {
+            "sid": record["id"],
+            "account_sid": sid,
+            "to": to,
+            "from": form.get("From", ""),
+            "status": "queued",
+        }
+        if channel == "sms":
+            payload |= {"body": text, "num_segments": str(record["segments"]), "price": None}
+        self._reply(201, payload)
+
+
+class MockServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__((host, port), MockHandler)
+        self.state = MockState()
+        self.receipts = ReceiptSender(self.state)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> MockServer:
+        """Serve in a background thread (tests, benchmarks)."""
+        self.receipts.start()
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True, name="mock")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+        self.receipts.queue.put(None)

@@ -1,0 +1,60 @@
+"""Provider accounts' rate limits hold across workers, measured where it counts: the mock."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from burgernet.dispatch import ratelimit, services
+from burgernet.dispatch.models import Lane
+from burgernet.dispatch.providers.base import ProviderAccount
+from burgernet.dispatch.tests.conftest import gateway_account, mock_stats
+
+pytestmark = pytest.mark.django_db
+
+
+def test_bucket_is_shared_and_makes_the_next_caller_wait() -> None:
+    account = ProviderAccount(
+        name="b", channel="sms", adapter="x", rate_per_second=100, batch_size=50
+    )
+    assert ratelimit.acquire(account, 50) == 0  # a full bucket: go
+    wait = ratelimit.acquire(account, 50)  # another worker, same bucket: wait for 50 tokens
+    assert 0.4 <= wait <= 0.5
+
+
+@pytest.mark.redis
+def test_redis_bucket_behaves_the_same(settings) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL).ping()
+    except redis.RedisError:
+        pytest.skip("Redis is not reachable")
+    settings.TASKS_BACKEND = "rq"
+    account = ProviderAccount(
+        name="redis-test-bucket", channel="sms", adapter="x", rate_per_second=100, batch_size=50
+    )
+    ratelimit.reset(account.name)
+    assert ratelimit.acquire(account, 50) == 0
+    assert 0.4 <= ratelimit.acquire(account, 50) <= 0.5
+    ratelimit.reset(account.name)
+
+
+@pytest.mark.slow
+def test_rate_at_the_mock_is_within_ten_percent_of_the_configured_rate(
+    mock_provider, configure_accounts
+) -> None:
+    configure_accounts(
+        gateway_account("limited", mock_provider.url, rate_per_second=200, batch_size=25)
+    )
+    with transaction.atomic():
+        message = services.message_create(kind="mailing", lane=Lane.BULK, sms_text="Tip")
+        services.deliveries_enqueue(
+            message=message, recipients=[("sms", f"+3161{i:07d}", None) for i in range(600)]
+        )
+
+    services.deliveries_drain(channel="sms")
+
+    measured = mock_stats(mock_provider)["accounts"]["limited"]
+    assert measured["accepted"] == 600
+    assert 180 <= measured["rate"] <= 220, measured

@@ -1,0 +1,374 @@
+"""Who would get a message in an area now: the selector the dispatch engine builds on.
+
+`reachable_participants` returns one `Recipient` per (participant, address) for a channel:
+- `sms` / `voice`: one row per phone number that has that channel switched on and is verified;
+- `email`: one row per participant with a confirmed e-mail address not marked unreachable.
+
+A participant counts when confirmed, not deactivated, not paused on the local date of `at`
+(paused while `paused_until >= that date`), interested in `category` (if given), and has at least
+one location inside the area whose time window (local time Europe/Amsterdam, may cross midnight)
+includes `at`. Someone with home and work inside the area is contacted once per address; the
+recipient records the matched location nearest to the area's centre and that distance.
+
+Spatial part: `area.cover` gives interior cells (r5/r7/r9, compacted) whose points are inside
+without further test, and r9 boundary cells whose points get the exact `area.contains` test in
+Python. Long IN lists are chunked to the database's parameter limit (SQLite: 999).
+
+These selectors are deliberately NOT scoped to a staff user: they run inside the dispatch engine
+on behalf of an action or mailing that was already authorised (by the dispatcher's or sender's
+scoped service). Never call them from a view to show personal data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.db.models import BooleanField, Count, F, Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+from burgernet.geo.area import Area
+from burgernet.geo.distance import haversine_m
+from burgernet.participants.models import Channel, Location, Participant, PhoneNumber
+
+LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
+CHANNELS: tuple[str, ...] = (Channel.SMS.value, Channel.VOICE.value, Channel.EMAIL.value)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """One address to contact: a phone number (sms/voice) or an e-mail address."""
+
+    participant_id: int
+    channel: str
+    address: str
+    #: The PhoneNumber row for sms/voice, None for e-mail.
+    phone_id: int | None
+    #: The matched location nearest to the area's centre, and its distance to that centre.
+    location_id: int
+    distance_m: float
+    languages: tuple[str, ...]
+
+
+def in_window(start: dt.time | None, end: dt.time | None, moment: dt.time) -> bool:
+    """Whether a local time of day lies in the window [start, end).
+
+    No window (either end missing) or start == end means all day; start > end crosses midnight
+    (22:00–06:00 holds 23:30 and 05:59, not 06:00).
+    """
+    if start is None or end is None or start == end:
+        return True
+    if start < end:
+        return start <= moment < end
+    return moment >= start or moment < end
+
+
+def _window_q(moment: dt.time) -> Q:
+    """`in_window` as a database filter on Location."""
+    return (
+        Q(window_start__isnull=True)
+        | Q(window_end__isnull=True)
+        | Q(window_start=F("window_end"))
+        | Q(window_start__lt=F("window_end"), window_start__lte=moment, window_end__gt=moment)
+        | (
+            Q(window_start__gt=F("window_end"))
+            & (Q(window_start__lte=moment) | Q(window_end__gt=moment))
+        )
+    )
+
+
+def local_moment(at: dt.datetime) -> tuple[dt.date, dt.time]:
+    """The local (Europe/Amsterdam) date and time of day, to the second, of an aware `at`."""
+    if at.tzinfo is None:
+        raise ValueError("`at` must be an aware datetime")
+    local = at.astimezone(LOCAL_TZ)
+    return local.date(), local.time().replace(microsecond=0, tzinfo=None)
+
+
+def _eligible_locations(*, at: dt.datetime, category: str | None) -> QuerySet[Location]:
+    """Locations of reachable participants whose time window includes `at` (no area yet)."""
+    day, moment = local_moment(at)
+    qs = Location.objects.filter(
+        participant__confirmed_at__isnull=False,
+        participant__deactivated_at__isnull=True,
+    ).filter(
+        Q(participant__paused_until__isnull=True) | Q(participant__paused_until__lt=day),
+        _window_q(moment),
+    )
+    if category is not None:
+        qs = _with_category(qs, category)
+    return qs
+
+
+def _with_category(qs: QuerySet[Location], category: str) -> QuerySet[Location]:
+    """Participants whose `categories` JSON list holds `category`, on PostgreSQL and SQLite."""
+    if connection.vendor == "postgresql":
+        return qs.filter(participant__categories__contains=[category])
+    table = Participant._meta.db_table
+    # SQLite has no JSON containment lookup in Django; json_each does the same membership test.
+    # The table name comes from the model, the category travels as a parameter.
+    has = RawSQL(  # noqa: S611
+        f'EXISTS (SELECT 1 FROM json_each("{table}"."categories") WHERE json_each.value = %s)',  # noqa: S608
+        (category,),
+        output_field=BooleanField(),
+    )
+    return qs.alias(has_category=has).filter(has_category=True)
+
+
+def _chunk_size() -> int:
+    limit = connection.features.max_query_params or 60_000
+    # Leave room for the other parameters of the statement.
+    return max(100, min(limit, 60_000) - 50)
+
+
+def _chunks(values: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(values)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _interior_filters(area: Area, size: int) -> list[Q]:
+    """Filters on interior cells, each with at most `size` parameters."""
+    filters = []
+    for res, cells in sorted(area.cover.interior.items()):
+        for chunk in _chunks(sorted(cells), size):
+            filters.append(Q(**{f"h3_r{res}__in": chunk}))
+    return filters
+
+
+def _matched_locations(
+    *, area: Area, at: dt.datetime, category: str | None
+) -> dict[int, tuple[int, float]]:
+    """participant id → (nearest matching location id, its distance to the area's centre)."""
+    base = _eligible_locations(at=at, category=category)
+    size = _chunk_size()
+    clat, clon = area.centre
+    best: dict[int, tuple[int, float]] = {}
+
+    def offer(location_id: int, participant_id: int, lat: float, lon: float) -> None:
+        distance = haversine_m(clat, clon, lat, lon)
+        current = best.get(participant_id)
+        if current is None or (distance, location_id) < (current[1], current[0]):
+            best[participant_id] = (location_id, distance)
+
+    columns = ("id", "participant_id", "lat", "lon")
+    for interior in _interior_filters(area, size):
+        for row in base.filter(interior).values_list(*columns):
+            offer(*row)
+    for chunk in _chunks(sorted(area.cover.boundary), size):
+        for location_id, participant_id, lat, lon in base.filter(h3_r9__in=chunk).values_list(
+            *columns
+        ):
+            if area.contains(lat, lon):
+                offer(location_id, participant_id, lat, lon)
+    return best
+
+
+def reachable_participants(
+    *, area: Area, channel: str, at: dt.datetime, category: str | None = None
+) -> list[Recipient]:
+    """Everyone who would get a message on `channel` in `area` at `at`, nearest first.
+
+    One Recipient per phone number (sms/voice: channel enabled and number verified) or per
+    e-mail address (email: confirmed and not unreachable); a participant with several matching
+    locations appears once per address, with the nearest matching location. Sorted by distance
+    to the area's centre, then participant and phone id, so the result is deterministic.
+
+    Not staff-scoped: for the dispatch engine acting on an authorised action or mailing.
+    """
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r} (known: {', '.join(CHANNELS)})")
+    matched = _matched_locations(area=area, at=at, category=category)
+    recipients: list[Recipient] = []
+    size = _chunk_size()
+    for chunk in _chunks(sorted(matched), size):
+        if channel == Channel.EMAIL:
+            rows: Sequence[tuple[Any, ...]] = list(
+                Participant.objects.filter(
+                    id__in=chunk, email_confirmed_at__isnull=False, email_unreachable=False
+                )
+                # A confirmed address is never empty (changing it clears email_confirmed_at);
+                # skip one anyway rather than hand the sender an empty address. The counts
+                # do not look at the address, so they can use index-only scans.
+                .exclude(email="")
+                .values_list("id", "email", "languages")
+            )
+            for participant_id, email, languages in rows:
+                location_id, distance = matched[participant_id]
+                recipients.append(
+                    Recipient(
+                        participant_id=participant_id,
+                        channel=channel,
+                        address=email,
+                        phone_id=None,
+                        location_id=location_id,
+                        distance_m=distance,
+                        languages=tuple(languages or ()),
+                    )
+                )
+        else:
+            phone_rows = list(
+                PhoneNumber.objects.filter(
+                    participant_id__in=chunk, verified_at__isnull=False, **{channel: True}
+                ).values_list("id", "participant_id", "e164", "participant__languages")
+            )
+            for phone_id, participant_id, e164, languages in phone_rows:
+                location_id, distance = matched[participant_id]
+                recipients.append(
+                    Recipient(
+                        participant_id=participant_id,
+                        channel=channel,
+                        address=e164,
+                        phone_id=phone_id,
+                        location_id=location_id,
+                        distance_m=distance,
+                        languages=tuple(languages or ()),
+                    )
+                )
+    recipients.sort(key=lambda r: (r.distance_m, r.participant_id, r.phone_id or 0))
+    return recipients
+
+
+def reach_counts(*, area: Area, at: dt.datetime, category: str | None = None) -> dict[str, int]:
+    """How many addresses each channel would reach ({"sms": n, "voice": n, "email": n}).
+
+    The same rules and the same numbers as `len(reachable_participants(...))` per channel, for
+    the dispatcher's live preview while drawing. Counting happens in the database for interior
+    cells; only boundary candidates come to Python for the exact test.
+
+    Not staff-scoped: for the dispatch engine and the console of an authorised dispatcher.
+    """
+    base = _eligible_locations(at=at, category=category)
+    size = _chunk_size()
+    if connection.vendor == "postgresql":
+        return _counts_postgres(area=area, at=at, category=category, base=base)
+    interior_filters = _interior_filters(area, size)
+    if len(interior_filters) > 1:
+        # Too many cells for one statement (huge areas on SQLite): count the long way.
+        matched = _matched_locations(area=area, at=at, category=category)
+        return _count_for_participants(list(matched))
+    interior_q = interior_filters[0] if interior_filters else None
+
+    # Boundary candidates: exact test in Python.
+    boundary_hits: set[int] = set()
+    for chunk in _chunks(sorted(area.cover.boundary), size):
+        for participant_id, lat, lon in base.filter(h3_r9__in=chunk).values_list(
+            "participant_id", "lat", "lon"
+        ):
+            if participant_id not in boundary_hits and area.contains(lat, lon):
+                boundary_hits.add(participant_id)
+
+    counts = dict.fromkeys(CHANNELS, 0)
+    extra = boundary_hits
+    if interior_q is not None:
+        interior_ids = base.filter(interior_q).values("participant_id")
+        _add(counts, _count_query(interior_ids))
+        # Boundary hits that also match through an interior location are already counted.
+        budget = max(100, size - sum(len(c) for c in area.cover.interior.values()))
+        already: set[int] = set()
+        for chunk in _chunks(sorted(boundary_hits), budget):
+            already.update(
+                base.filter(interior_q, participant_id__in=chunk).values_list(
+                    "participant_id", flat=True
+                )
+            )
+        extra = boundary_hits - already
+    for chunk in _chunks(sorted(extra), size):
+        _add(counts, _count_query(chunk))
+    return counts
+
+
+_POSTGRES_WINDOW = """(l.window_start IS NULL OR l.window_end IS NULL
+        OR l.window_start = l.window_end
+        OR (l.window_start < l.window_end
+            AND l.window_start <= %(moment)s AND l.window_end > %(moment)s)
+        OR (l.window_start > l.window_end
+            AND (l.window_start <= %(moment)s OR l.window_end > %(moment)s)))"""
+# One branch per resolution so each can be an index(-only) scan; UNION deduplicates people
+# matched through several locations and the exactly tested boundary hits (`extra`).
+_POSTGRES_COUNTS = """
+WITH hits AS (
+    SELECT l.participant_id AS id FROM {location} l WHERE l.h3_r5 = ANY(%(r5)s) AND {window}
+    UNION
+    SELECT l.participant_id FROM {location} l WHERE l.h3_r7 = ANY(%(r7)s) AND {window}
+    UNION
+    SELECT l.participant_id FROM {location} l WHERE l.h3_r9 = ANY(%(r9)s) AND {window}
+    UNION
+    SELECT unnest(%(extra)s::bigint[])
+), people AS MATERIALIZED (
+    SELECT p.id, (p.email_confirmed_at IS NOT NULL AND NOT p.email_unreachable) AS mail
+    FROM {participant} p JOIN hits ON hits.id = p.id
+    WHERE p.confirmed_at IS NOT NULL AND p.deactivated_at IS NULL
+      AND (p.paused_until IS NULL OR p.paused_until < %(day)s)
+      AND (%(category)s::jsonb IS NULL OR p.categories @> %(category)s::jsonb)
+)
+SELECT (SELECT count(*) FROM people WHERE mail),
+       count(*) FILTER (WHERE ph.sms),
+       count(*) FILTER (WHERE ph.voice)
+FROM people JOIN {phone} ph ON ph.participant_id = people.id
+WHERE ph.verified_at IS NOT NULL
+"""
+
+
+def _counts_postgres(
+    *, area: Area, at: dt.datetime, category: str | None, base: QuerySet[Location]
+) -> dict[str, int]:
+    """One statement: interior cells and the exactly tested boundary hits, deduplicated."""
+    cover = area.cover
+    boundary_hits = {
+        participant_id
+        for participant_id, lat, lon in base.filter(h3_r9__in=sorted(cover.boundary)).values_list(
+            "participant_id", "lat", "lon"
+        )
+        if area.contains(lat, lon)
+    }
+    day, moment = local_moment(at)
+    sql = _POSTGRES_COUNTS.format(
+        window=_POSTGRES_WINDOW,
+        location=Location._meta.db_table,
+        participant=Participant._meta.db_table,
+        phone=PhoneNumber._meta.db_table,
+    )
+    params: dict[str, Any] = {
+        **{f"r{res}": sorted(cover.interior.get(res, ())) for res in (5, 7, 9)},
+        "extra": sorted(boundary_hits),
+        "moment": moment,
+        "day": day,
+        "category": json.dumps([category]) if category is not None else None,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    email, sms, voice = row if row else (0, 0, 0)
+    return {"sms": int(sms), "voice": int(voice), "email": int(email)}
+
+
+def _count_query(participant_ids: QuerySet[Any] | list[int]) -> dict[str, int]:
+    """Counts per channel for the participants in `participant_ids` (a list or a subquery)."""
+    phones = PhoneNumber.objects.filter(
+        participant_id__in=participant_ids, verified_at__isnull=False
+    ).aggregate(sms=Count("id", filter=Q(sms=True)), voice=Count("id", filter=Q(voice=True)))
+    email = Participant.objects.filter(
+        id__in=participant_ids, email_confirmed_at__isnull=False, email_unreachable=False
+    ).count()
+    return {"sms": phones["sms"], "voice": phones["voice"], "email": email}
+
+
+def _count_for_participants(participant_ids: list[int]) -> dict[str, int]:
+    counts = dict.fromkeys(CHANNELS, 0)
+    for chunk in _chunks(sorted(participant_ids), _chunk_size()):
+        _add(counts, _count_query(chunk))
+    return counts
+
+
+def _add(total: dict[str, int], part: dict[str, int]) -> None:
+    for key, value in part.items():
+        total[key] += value
