@@ -29,6 +29,7 @@ from django.db.models import Case, F, Min, Value, When
 from burgernet.core import clock
 from burgernet.dispatch import metrics, ratelimit
 from burgernet.dispatch.accounts import provider_account, provider_accounts
+from burgernet.dispatch.personalize import personalize
 from burgernet.dispatch.models import (
     LANE_PRIORITY,
     STATE_RANK,
@@ -404,6 +405,19 @@ class _Outcome:
 
 
 def _item(delivery: Delivery, message: Message) -> OutgoingItem:
+    if delivery.channel == Channel.EMAIL:
+        # Per-recipient content (name, reply and unsubscribe links) from the message's owner.
+        personal = personalize(delivery, message)
+        if personal is not None:
+            return OutgoingItem(
+                delivery_id=delivery.pk,
+                idempotency_key=delivery.idempotency_key,
+                address=delivery.address,
+                email_subject=personal.subject,
+                email_html=personal.html,
+                email_text=personal.text,
+                email_headers=tuple(personal.headers.items()),
+            )
     return OutgoingItem(
         delivery_id=delivery.pk,
         idempotency_key=delivery.idempotency_key,
