@@ -31,6 +31,13 @@ def main() -> None:
     parser.add_argument("--radius", type=float, default=5000)
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--list-rounds", type=int, default=10)
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="PostgreSQL session setting, e.g. --set random_page_cost=1.1 --set jit=off",
+    )
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.db
     os.environ.setdefault("DEMO_MODE", "1")
@@ -40,6 +47,8 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.db import connection
+
     from burgernet.geo.area import Circle
     from burgernet.geo.distance import haversine_m
     from burgernet.participants.models import Location, Participant
@@ -49,6 +58,10 @@ def main() -> None:
         reachable_participants,
     )
 
+    for setting in args.set:
+        name, _, value = setting.partition("=")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, %s, false)", [name, value])
     rng = random.Random(1)
     at = dt.datetime.now(dt.UTC)
     total = Participant.objects.count()

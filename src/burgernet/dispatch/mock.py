@@ -96,10 +96,11 @@ class MockState:
             if rate > 0:
                 now = time.monotonic()
                 bucket = self.buckets.get(account)
+                # "N per second" as providers count it: up to one second's worth at once
+                # (and always room for one request), refilled continuously.
+                size = max(rate, n)
                 if bucket is None or bucket.rate != rate:
-                    # A tenth of a second of burst, and always room for one batch.
-                    bucket = self.buckets[account] = _Bucket(rate, max(rate / 10, n), now)
-                size = max(rate / 10, n)
+                    bucket = self.buckets[account] = _Bucket(rate, size, now)
                 bucket.tokens = min(size, bucket.tokens + (now - bucket.at) * rate)
                 bucket.at = now
                 if bucket.tokens < n:

@@ -112,9 +112,11 @@ class Delivery(models.Model):
         # Every state change writes a new row version into every index, so there are few, and
         # the claim and lease indexes are partial: they only hold the rows they look for.
         indexes = [
-            # The claim query: queued rows of a channel, most urgent and oldest first.
+            # The claim query: queued rows of a channel, most urgent and oldest first. It ends
+            # in id like the ORDER BY, or a claim would sort every row of a big fan-out (they
+            # all share one next_attempt_at) to find the first 500.
             models.Index(
-                fields=["channel", "priority", "next_attempt_at"],
+                fields=["channel", "priority", "next_attempt_at", "id"],
                 name="dispatch_delivery_claim",
                 condition=models.Q(state="queued"),
             ),

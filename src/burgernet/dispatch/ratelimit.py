@@ -57,6 +57,39 @@ def acquire(account: ProviderAccount, n: int) -> float:
     return max(0.0, -tokens / rate)
 
 
+def waits(accounts: list[ProviderAccount]) -> dict[str, float]:
+    """Seconds each account's next full batch would wait now (read only; 0 when unlimited).
+
+    One query (or one Redis round trip) for all accounts, so a worker can send each batch to
+    the account that has tokens instead of queueing behind a busy one.
+    """
+    limited = [a for a in accounts if a.rate_per_second > 0]
+    result = {a.name: 0.0 for a in accounts}
+    if not limited:
+        return result
+    now = time.time()
+    state: dict[str, tuple[float, float]] = {}
+    if use_redis():
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        pipe = client.pipeline()
+        for a in limited:
+            pipe.hmget(f"burgernet:bucket:{a.name}", "tokens", "ts")
+        pipe.time()
+        *rows, server_time = pipe.execute()
+        now = server_time[0] + server_time[1] / 1_000_000
+        for a, (tokens, ts) in zip(limited, rows, strict=True):
+            if tokens is not None and ts is not None:
+                state[a.name] = (float(tokens), float(ts))
+    else:
+        for bucket in RateBucket.objects.filter(pk__in=[a.name for a in limited]):
+            state[bucket.account] = (bucket.tokens, bucket.updated_at)
+    for a in limited:
+        tokens, at = state.get(a.name, (a.bucket_size, now))
+        tokens = min(a.bucket_size, tokens + max(0.0, now - at) * a.rate_per_second)
+        result[a.name] = max(0.0, (a.batch_size - tokens) / a.rate_per_second)
+    return result
+
+
 def _acquire_db(name: str, size: float, rate: float, n: int) -> float:
     for _ in range(2):
         with transaction.atomic():

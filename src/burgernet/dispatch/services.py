@@ -699,8 +699,15 @@ def deliveries_drain(
     started = time.monotonic()
     accepted = 0
     accounts = provider_accounts(channel)
+    rate_limited = any(a.rate_per_second > 0 for a in accounts)
     while True:
         order = _account_order(accounts)
+        if rate_limited and len(order) > 1:
+            # The batch goes to the account that can take it soonest (ties: weighted order),
+            # so no worker queues behind a busy account while another has tokens.
+            wait = ratelimit.waits(order)
+            rank = {a.name: i for i, a in enumerate(order)}
+            order.sort(key=lambda a: (round(wait[a.name], 2), rank[a.name]))
         first = order[0] if order else None
         claimed = deliveries_claim(
             channel=channel,

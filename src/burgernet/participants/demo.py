@@ -401,7 +401,7 @@ class _Generator:
                 country, anchor = rng.choice(self.abroad)
                 lat, lon = _offset(anchor.lat, anchor.lon, *self._jitter(anchor.spread_m))
                 region_id = None
-            participant = self._participant(pid, country)
+            participant = self._participant(pid, country, serial=offset + i + 1)
             participants.append(participant)
             confirmed_at = participant[7]
             locations.append(
@@ -479,7 +479,7 @@ class _Generator:
                 return lat, lon, region_id
         return town.lat, town.lon, self.locator.region_id(town.lat, town.lon)
 
-    def _participant(self, pid: int, country: str) -> tuple[Any, ...]:
+    def _participant(self, pid: int, country: str, *, serial: int) -> tuple[Any, ...]:
         rng = self.rng
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         name = f"{first} {last}"
@@ -509,7 +509,7 @@ class _Generator:
         email_confirmed_at = None
         if rng.random() < 0.85:
             local = _ascii(f"{first}.{last}").replace(" ", "")
-            email = f"{local}{pid}@{rng.choice(EMAIL_DOMAINS)}".lower()
+            email = f"{local}{serial}@{rng.choice(EMAIL_DOMAINS)}".lower()
             email_confirmed_at = confirmed_at
         email_unreachable = email != "" and rng.random() < 0.01
         languages = self._languages(country)

@@ -31,7 +31,7 @@ from burgernet.participants.models import Category, Participant, PhoneNumber, So
 from burgernet.participants.services import (
     ParticipantError,
     ParticipantInput,
-    _check_in_scope,
+    location_check_in_scope,
     location_locate,
     participant_create_by_staff,
 )
@@ -173,7 +173,7 @@ def registry_import_check(*, by: StaffUser, content: bytes) -> ImportReport:
         inp = form.to_input()
         try:
             point = location_locate(data=inp.locations[0])
-            _check_in_scope(by=by, point=point, field_name="postcode")
+            location_check_in_scope(by=by, point=point, field_name="postcode")
         except ParticipantError as exc:
             column = _FIELD_TO_COLUMN.get(exc.field, exc.field)
             errors.append(RowError(line, column, exc.message))

@@ -12,7 +12,9 @@ recipient records the matched location nearest to the area's centre and that dis
 
 Spatial part: `area.cover` gives interior cells (r5/r7/r9, compacted) whose points are inside
 without further test, and r9 boundary cells whose points get the exact `area.contains` test in
-Python. Long IN lists are chunked to the database's parameter limit (SQLite: 999).
+Python. Long IN lists are chunked to the database's parameter limit (SQLite: 999); on
+PostgreSQL long id lists travel as one array parameter. `reach_counts` on PostgreSQL is one
+statement (see docs/participants-data.md for measured latencies and the indexes that help).
 
 These selectors are deliberately NOT scoped to a staff user: they run inside the dispatch engine
 on behalf of an action or mailing that was already authorised (by the dispatcher's or sender's
@@ -32,6 +34,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 from django.db.models import BooleanField, Count, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import Lookup
 
 from burgernet.geo.area import Area
 from burgernet.geo.distance import haversine_m
@@ -123,6 +126,31 @@ def _with_category(qs: QuerySet[Location], category: str) -> QuerySet[Location]:
     return qs.alias(has_category=has).filter(has_category=True)
 
 
+#: Ids per statement on PostgreSQL, where they travel as one array parameter.
+_ID_ARRAY_CHUNK = 500_000
+
+
+class _AnyOf(Lookup[Any]):
+    """`field = ANY(%s)` with the values as one array parameter (PostgreSQL).
+
+    Tens of thousands of ids as `IN (%s, %s, …)` cost more to send and plan than to run.
+    """
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]
+
+
+def _id_in(field: str, ids: list[int]) -> Q | _AnyOf:
+    """A filter `field IN ids`: one array parameter on PostgreSQL, a plain IN elsewhere."""
+    if connection.vendor == "postgresql":
+        return _AnyOf(F(field), ids)
+    return Q(**{f"{field}__in": ids})
+
+
 def _chunk_size() -> int:
     limit = connection.features.max_query_params or 60_000
     # Leave room for the other parameters of the statement.
@@ -189,11 +217,12 @@ def reachable_participants(
     matched = _matched_locations(area=area, at=at, category=category)
     recipients: list[Recipient] = []
     size = _chunk_size()
-    for chunk in _chunks(sorted(matched), size):
+    id_chunk = _ID_ARRAY_CHUNK if connection.vendor == "postgresql" else size
+    for chunk in _chunks(sorted(matched), id_chunk):
         if channel == Channel.EMAIL:
             rows: Sequence[tuple[Any, ...]] = list(
                 Participant.objects.filter(
-                    id__in=chunk, email_confirmed_at__isnull=False, email_unreachable=False
+                    _id_in("id", chunk), email_confirmed_at__isnull=False, email_unreachable=False
                 )
                 # A confirmed address is never empty (changing it clears email_confirmed_at);
                 # skip one anyway rather than hand the sender an empty address. The counts
@@ -217,7 +246,7 @@ def reachable_participants(
         else:
             phone_rows = list(
                 PhoneNumber.objects.filter(
-                    participant_id__in=chunk, verified_at__isnull=False, **{channel: True}
+                    _id_in("participant_id", chunk), verified_at__isnull=False, **{channel: True}
                 ).values_list("id", "participant_id", "e164", "participant__languages")
             )
             for phone_id, participant_id, e164, languages in phone_rows:

@@ -751,7 +751,9 @@ def participant_access_log(*, by: StaffUser, participant: Participant, why: str)
     )
 
 
-def _check_in_scope(*, by: StaffUser, point: GeoPoint, field_name: str) -> None:
+def location_check_in_scope(*, by: StaffUser, point: GeoPoint, field_name: str) -> None:
+    """Refuse (ParticipantError on `field_name`) a point outside the municipalities `by` may
+    manage; national staff may place anyone anywhere."""
     if is_national(by):
         return
     allowed = set(
@@ -772,7 +774,9 @@ def participant_create_by_staff(
     points = [location_locate(data=loc) for loc in data.locations]
     if not points:
         raise ParticipantError(_("Postcode: enter the address."), field="postcode")
-    _check_in_scope(by=by, point=points[0], field_name=f"{data.locations[0].field_prefix}postcode")
+    location_check_in_scope(
+        by=by, point=points[0], field_name=f"{data.locations[0].field_prefix}postcode"
+    )
     now = clock.now()
     with transaction.atomic():
         participant = Participant.objects.create(

@@ -58,3 +58,17 @@ def test_rate_at_the_mock_is_within_ten_percent_of_the_configured_rate(
     measured = mock_stats(mock_provider)["accounts"]["limited"]
     assert measured["accepted"] == 600
     assert 180 <= measured["rate"] <= 220, measured
+
+
+def test_waits_tell_which_account_has_tokens_now() -> None:
+    busy = ProviderAccount(
+        name="busy", channel="sms", adapter="x", rate_per_second=100, batch_size=50
+    )
+    idle = ProviderAccount(
+        name="idle", channel="sms", adapter="x", rate_per_second=100, batch_size=50
+    )
+    free = ProviderAccount(name="free", channel="sms", adapter="x", batch_size=50)
+    ratelimit.acquire(busy, 50)
+    waits = ratelimit.waits([busy, idle, free])
+    assert 0.4 <= waits["busy"] <= 0.5
+    assert waits["idle"] == 0 and waits["free"] == 0

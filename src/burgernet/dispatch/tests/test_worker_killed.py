@@ -70,7 +70,13 @@ def test_killed_worker_then_sweeper_still_exactly_once(mock_provider, configure_
     finally:
         if worker.poll() is None:
             worker.kill()
-    time.sleep(0.3)  # let the mock finish the request the dead worker had in flight
+    # Let the mock finish the request the dead worker had in flight.
+    settled, last = 0, None
+    while settled < 5:
+        now_seen = len(mock_messages(mock_provider))
+        settled = settled + 1 if now_seen == last else 0
+        last = now_seen
+        time.sleep(0.1)
 
     claimed = set(
         Delivery.objects.filter(state=DeliveryState.CLAIMED).values_list("address", flat=True)
@@ -93,4 +99,4 @@ def test_killed_worker_then_sweeper_still_exactly_once(mock_provider, configure_
     # Whatever of the in-flight batch had reached the mock was sent again to the same account
     # and answered from its idempotency key: nobody got it twice.
     duplicates = sum(a.get("duplicates", 0) for a in mock_stats(mock_provider)["accounts"].values())
-    assert duplicates == len(already_there)
+    assert duplicates == len(already_there), (duplicates, len(already_there), in_flight)
