@@ -29,7 +29,6 @@ from django.db.models import Case, F, Min, Value, When
 from burgernet.core import clock
 from burgernet.dispatch import metrics, ratelimit
 from burgernet.dispatch.accounts import provider_account, provider_accounts
-from burgernet.dispatch.personalize import personalize
 from burgernet.dispatch.models import (
     LANE_PRIORITY,
     STATE_RANK,
@@ -40,6 +39,7 @@ from burgernet.dispatch.models import (
     Lane,
     Message,
 )
+from burgernet.dispatch.personalize import personalize
 from burgernet.dispatch.providers import adapter_class
 from burgernet.dispatch.providers.base import (
     Adapter,

@@ -25,7 +25,9 @@ class ComposeForm(forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=200, widget=forms.TextInput(INPUT))
     body = forms.CharField(
         label=_("Text"),
-        help_text=_("Placeholders: {{ naam }}, {{ gemeente }}, {{ reactielink }}, {{ afmeldlink }}."),
+        help_text=_(
+            "Placeholders: {{ naam }}, {{ gemeente }}, {{ reactielink }}, {{ afmeldlink }}."
+        ),
         widget=forms.Textarea({"class": "utrecht-textarea", "rows": "10"}),
     )
     subject_en = forms.CharField(
@@ -128,7 +130,9 @@ class TemplateForm(forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=200, widget=forms.TextInput(INPUT))
     body = forms.CharField(
         label=_("Text"),
-        help_text=_("Placeholders: {{ naam }}, {{ gemeente }}, {{ reactielink }}, {{ afmeldlink }}."),
+        help_text=_(
+            "Placeholders: {{ naam }}, {{ gemeente }}, {{ reactielink }}, {{ afmeldlink }}."
+        ),
         widget=forms.Textarea({"class": "utrecht-textarea", "rows": "8"}),
     )
     logo = forms.ImageField(label=_("Logo"), required=False)

@@ -23,10 +23,10 @@ from burgernet.core import clock
 from burgernet.geo.area import Area
 from burgernet.geo.models import Region
 from burgernet.mailings.models import (
-    MailingKind,
-    MailReply,
     Mailing,
+    MailingKind,
     MailPreference,
+    MailReply,
     MailTemplate,
     TargetKind,
 )
@@ -46,7 +46,7 @@ _CHUNK = 900  # below SQLite's 999 parameters
 
 
 def parse_postcode(value: str) -> str | None:
-    """"1234" or "1234 AB" (any case, any spacing) in stored form, or None if not a postcode."""
+    """ "1234" or "1234 AB" (any case, any spacing) in stored form, or None if not a postcode."""
     match = POSTCODE_RE.match(value)
     if not match:
         return None

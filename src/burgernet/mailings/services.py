@@ -245,12 +245,8 @@ def mailing_send(*, by: StaffUser, mailing: Mailing, send_at: dt.datetime | None
         locked.send_at = due
         locked.status = MailingStatus.SENT if due <= now else MailingStatus.SCHEDULED
         locked.sent_at = due
-        locked.save(
-            update_fields=["message_id", "recipient_count", "send_at", "status", "sent_at"]
-        )
-    log.info(
-        "mailing_sent", mailing_id=locked.pk, recipients=len(recipients), due=due.isoformat()
-    )
+        locked.save(update_fields=["message_id", "recipient_count", "send_at", "status", "sent_at"])
+    log.info("mailing_sent", mailing_id=locked.pk, recipients=len(recipients), due=due.isoformat())
     return locked
 
 
@@ -271,9 +267,9 @@ def _schedule(
         if at > enqueued_at:
             later[at].append(participant_id)
     for at, ids in later.items():
-        for start in range(0, len(ids), 900):
+        for offset in range(0, len(ids), 900):
             Delivery.objects.filter(
-                message=message, recipient_ref__in=ids[start : start + 900]
+                message=message, recipient_ref__in=ids[offset : offset + 900]
             ).update(next_attempt_at=at)
 
 
@@ -306,9 +302,7 @@ def reply_link_check(*, token: str) -> tuple[Mailing, int]:
         mailing_id, participant_id = rendering.read_reply_token(token)
     except signing.BadSignature:
         raise LinkInvalid from None
-    mailing = (
-        Mailing.objects.select_related("organisation").filter(pk=mailing_id).first()
-    )
+    mailing = Mailing.objects.select_related("organisation").filter(pk=mailing_id).first()
     if mailing is None or not mailing.allow_replies or mailing.sent_at is None:
         raise LinkInvalid
     if clock.now() > mailing.sent_at + dt.timedelta(days=mailing.reply_days):

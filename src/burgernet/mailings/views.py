@@ -12,15 +12,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.db import transaction
 from django.http import (
-    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
     JsonResponse,
-    StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -42,9 +41,7 @@ SENDERS = (Role.COMMUNICATIONS_OFFICER, Role.BASIC_TEAM_OFFICER)
 def _compose_form(request: HttpRequest, data: Any = None) -> ComposeForm:
     user = staff_user(request)
     regions = list(selectors.sending_regions(user.organisation)) if user.organisation else []
-    return ComposeForm(
-        data, templates=selectors.templates_visible(user=user), regions=regions
-    )
+    return ComposeForm(data, templates=selectors.templates_visible(user=user), regions=regions)
 
 
 @staff_required(*SENDERS)
@@ -121,7 +118,9 @@ def mailing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if action == "test":
                 services.mailing_send_test(by=user, mailing=mailing)
-                messages.success(request, _("A test mail is on its way to %(email)s.") % {"email": user.email})
+                messages.success(
+                    request, _("A test mail is on its way to %(email)s.") % {"email": user.email}
+                )
                 return HttpResponseRedirect(request.path)
             if action == "send" and schedule.is_valid():
                 services.mailing_send(
@@ -137,7 +136,9 @@ def mailing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "mailing": mailing,
             "schedule": schedule,
-            "reach": selectors.mailing_reach(mailing=mailing) if mailing.status == "draft" else None,
+            "reach": selectors.mailing_reach(mailing=mailing)
+            if mailing.status == "draft"
+            else None,
             "progress": selectors.mailing_progress(mailing=mailing),
             "replies": selectors.replies_visible(user=user, mailing_id=mailing.pk).count(),
         },
@@ -182,48 +183,43 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "mailings/inbox.html", {"replies": replies, "mailing_id": mailing_id})
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @staff_required(*SENDERS)
-def inbox_csv(request: HttpRequest) -> StreamingHttpResponse:
+def inbox_csv(request: HttpRequest) -> HttpResponse:
+    """Every reply of the organisation as CSV; name and address only with consent."""
     user = staff_user(request)
     replies = list(selectors.replies_visible(user=user))
     _log_reply_access(request, replies, "Burgernetmail inbox CSV export")
-    writer = csv.writer(_Echo())
-    header = ["received_at", "mailing", "subject", "text", "photo", "may_contact", "name", "email"]
-
-    def rows() -> Any:
-        yield writer.writerow(header)
-        for r in replies:
-            contact = r.may_contact and r.participant is not None
-            yield writer.writerow(
-                [
-                    r.received_at.isoformat(),
-                    r.mailing_id,
-                    r.mailing.subject,
-                    r.text,
-                    "yes" if r.photo else "",
-                    "yes" if r.may_contact else "no",
-                    r.participant.name if contact and r.participant else "",
-                    r.participant.email if contact and r.participant else "",
-                ]
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="burgernetmail-reacties.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        ["received_at", "mailing", "subject", "text", "photo", "may_contact", "name", "email"]
+    )
+    for r in replies:
+        contact = r.participant if r.may_contact else None
+        writer.writerow(
+            [
+                r.received_at.isoformat(),
+                r.mailing_id,
+                r.mailing.subject,
+                r.text,
+                "yes" if r.photo else "",
+                "yes" if r.may_contact else "no",
+                contact.name if contact else "",
+                contact.email if contact else "",
+            ]
+        )
     return response
 
 
 @staff_required(*SENDERS)
-def reply_photo(request: HttpRequest, pk: int) -> FileResponse:
+def reply_photo(request: HttpRequest, pk: int) -> HttpResponse:
     reply = get_object_or_404(selectors.replies_visible(user=staff_user(request)), pk=pk)
     if not reply.photo:
         raise Http404
     content_type = mimetypes.guess_type(reply.photo.name)[0] or "application/octet-stream"
-    return FileResponse(reply.photo.open("rb"), content_type=content_type)
+    with reply.photo.open("rb") as photo:
+        return HttpResponse(photo.read(), content_type=content_type)
 
 
 @staff_required(*SENDERS)
@@ -251,13 +247,14 @@ def template_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def template_logo(request: HttpRequest, pk: int) -> FileResponse:
+def template_logo(request: HttpRequest, pk: int) -> HttpResponse:
     """Public: the logo shown in sent mails (re-encoded on upload)."""
     template = get_object_or_404(MailTemplate, pk=pk)
     if not template.logo:
         raise Http404
     content_type = mimetypes.guess_type(template.logo.name)[0] or "image/jpeg"
-    return FileResponse(template.logo.open("rb"), content_type=content_type)
+    with template.logo.open("rb") as logo:
+        return HttpResponse(logo.read(), content_type=content_type)
 
 
 # --- Public pages ---------------------------------------------------------------------------------
@@ -294,7 +291,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET":
         try:
             rendering.read_unsubscribe_token(token)
-        except Exception:  # noqa: BLE001 - any bad token is the same "invalid link" page
+        except signing.BadSignature:
             return render(request, "mailings/link_invalid.html", status=404)
         return render(request, "mailings/unsubscribe.html", {"token": token})
     try:
@@ -324,19 +321,25 @@ def bounce_webhook(request: HttpRequest) -> HttpResponse:
     reports = payload if isinstance(payload, list) else [payload]
     if not all(isinstance(report, dict) for report in reports):
         return _problem(400, "each report must be an object")
-    index = 0
     try:
         with transaction.atomic():  # all reports or none
             for index, report in enumerate(reports):
-                services.bounce_record(
-                    address=str(report.get("address", "")),
-                    kind=str(report.get("kind", "")),
-                    reason=str(report.get("reason", "")),
-                    reference=str(report.get("reference", "")),
-                )
-    except services.MailingError as exc:
-        return _problem(400, f"[{index}].{exc.field}: {exc}")
+                try:
+                    services.bounce_record(
+                        address=str(report.get("address", "")),
+                        kind=str(report.get("kind", "")),
+                        reason=str(report.get("reason", "")),
+                        reference=str(report.get("reference", "")),
+                    )
+                except services.MailingError as exc:
+                    raise _BadReport(f"[{index}].{exc.field}: {exc}") from None
+    except _BadReport as exc:
+        return _problem(400, str(exc))
     return JsonResponse({"recorded": len(reports)})
+
+
+class _BadReport(Exception):
+    pass
 
 
 def _problem(status: int, detail: str) -> JsonResponse:
@@ -345,4 +348,3 @@ def _problem(status: int, detail: str) -> JsonResponse:
         status=status,
         content_type="application/problem+json",
     )
-

@@ -6,111 +6,258 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('geo', '0001_initial'),
-        ('participants', '0002_registry_codes_counters_precision'),
+        ("accounts", "0001_initial"),
+        ("geo", "0001_initial"),
+        ("participants", "0002_registry_codes_counters_precision"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Mailing',
+            name="Mailing",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('inquiry', 'digital neighbourhood inquiry'), ('prevention', 'prevention and information'), ('invitation', 'invitation'), ('newsletter', 'newsletter')], max_length=20, verbose_name='kind')),
-                ('subject', models.CharField(max_length=200, verbose_name='subject')),
-                ('body', models.TextField(verbose_name='text')),
-                ('subject_en', models.CharField(blank=True, max_length=200, verbose_name='subject (English)')),
-                ('body_en', models.TextField(blank=True, verbose_name='text (English)')),
-                ('target_kind', models.CharField(choices=[('postcodes', 'postcodes'), ('municipality', 'whole municipality'), ('area', 'drawn area (circle or polygon)')], max_length=20)),
-                ('postcodes', models.JSONField(blank=True, default=list)),
-                ('area', models.JSONField(blank=True, null=True)),
-                ('category', models.CharField(blank=True, max_length=30)),
-                ('allow_replies', models.BooleanField(default=True, verbose_name='reply button')),
-                ('reply_days', models.PositiveSmallIntegerField(default=14, verbose_name='replies accepted for (days)')),
-                ('status', models.CharField(choices=[('draft', 'draft'), ('scheduled', 'scheduled'), ('sent', 'sent')], default='draft', max_length=12)),
-                ('send_at', models.DateTimeField(blank=True, null=True)),
-                ('recipient_count', models.PositiveIntegerField(default=0)),
-                ('message_id', models.BigIntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField()),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='mailings', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='mailings', to='accounts.organisation')),
-                ('target_region', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='geo.region')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("inquiry", "digital neighbourhood inquiry"),
+                            ("prevention", "prevention and information"),
+                            ("invitation", "invitation"),
+                            ("newsletter", "newsletter"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("subject", models.CharField(max_length=200, verbose_name="subject")),
+                ("body", models.TextField(verbose_name="text")),
+                (
+                    "subject_en",
+                    models.CharField(blank=True, max_length=200, verbose_name="subject (English)"),
+                ),
+                ("body_en", models.TextField(blank=True, verbose_name="text (English)")),
+                (
+                    "target_kind",
+                    models.CharField(
+                        choices=[
+                            ("postcodes", "postcodes"),
+                            ("municipality", "whole municipality"),
+                            ("area", "drawn area (circle or polygon)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("postcodes", models.JSONField(blank=True, default=list)),
+                ("area", models.JSONField(blank=True, null=True)),
+                ("category", models.CharField(blank=True, max_length=30)),
+                ("allow_replies", models.BooleanField(default=True, verbose_name="reply button")),
+                (
+                    "reply_days",
+                    models.PositiveSmallIntegerField(
+                        default=14, verbose_name="replies accepted for (days)"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "draft"), ("scheduled", "scheduled"), ("sent", "sent")],
+                        default="draft",
+                        max_length=12,
+                    ),
+                ),
+                ("send_at", models.DateTimeField(blank=True, null=True)),
+                ("recipient_count", models.PositiveIntegerField(default=0)),
+                ("message_id", models.BigIntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField()),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="mailings",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="mailings",
+                        to="accounts.organisation",
+                    ),
+                ),
+                (
+                    "target_region",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="geo.region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'Burgernetmail',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "Burgernetmail",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='MailPreference',
+            name="MailPreference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quiet_start', models.TimeField(blank=True, null=True, verbose_name='quiet from')),
-                ('quiet_end', models.TimeField(blank=True, null=True, verbose_name='quiet until')),
-                ('unsubscribed_at', models.DateTimeField(blank=True, null=True)),
-                ('participant', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='mail_preference', to='participants.participant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("quiet_start", models.TimeField(blank=True, null=True, verbose_name="quiet from")),
+                ("quiet_end", models.TimeField(blank=True, null=True, verbose_name="quiet until")),
+                ("unsubscribed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "participant",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mail_preference",
+                        to="participants.participant",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='MailReply',
+            name="MailReply",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField(verbose_name='your message')),
-                ('photo', models.ImageField(blank=True, upload_to='mailings/replies/')),
-                ('may_contact', models.BooleanField(default=False, verbose_name='the police may contact me')),
-                ('received_at', models.DateTimeField()),
-                ('mailing', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='replies', to='mailings.mailing')),
-                ('participant', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='mail_replies', to='participants.participant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField(verbose_name="your message")),
+                ("photo", models.ImageField(blank=True, upload_to="mailings/replies/")),
+                (
+                    "may_contact",
+                    models.BooleanField(default=False, verbose_name="the police may contact me"),
+                ),
+                ("received_at", models.DateTimeField()),
+                (
+                    "mailing",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="replies",
+                        to="mailings.mailing",
+                    ),
+                ),
+                (
+                    "participant",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="mail_replies",
+                        to="participants.participant",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'reply',
-                'ordering': ['-received_at', '-id'],
+                "verbose_name": "reply",
+                "ordering": ["-received_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='MailTemplate',
+            name="MailTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('subject', models.CharField(max_length=200, verbose_name='subject')),
-                ('body', models.TextField(verbose_name='text')),
-                ('logo', models.ImageField(blank=True, upload_to='mailings/logos/', verbose_name='logo')),
-                ('created_at', models.DateTimeField()),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mail_templates', to='accounts.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("subject", models.CharField(max_length=200, verbose_name="subject")),
+                ("body", models.TextField(verbose_name="text")),
+                (
+                    "logo",
+                    models.ImageField(blank=True, upload_to="mailings/logos/", verbose_name="logo"),
+                ),
+                ("created_at", models.DateTimeField()),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mail_templates",
+                        to="accounts.organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'mail template',
-                'ordering': ['name'],
+                "verbose_name": "mail template",
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='mailing',
-            name='template',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='mailings', to='mailings.mailtemplate'),
+            model_name="mailing",
+            name="template",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="mailings",
+                to="mailings.mailtemplate",
+            ),
         ),
         migrations.CreateModel(
-            name='MailBounce',
+            name="MailBounce",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address', models.EmailField(db_index=True, max_length=254)),
-                ('kind', models.CharField(choices=[('hard', 'hard (permanent)'), ('soft', 'soft (temporary)')], max_length=4)),
-                ('reason', models.CharField(blank=True, max_length=300)),
-                ('reference', models.CharField(blank=True, max_length=200)),
-                ('received_at', models.DateTimeField()),
-                ('participant', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='mail_bounces', to='participants.participant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("address", models.EmailField(db_index=True, max_length=254)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("hard", "hard (permanent)"), ("soft", "soft (temporary)")],
+                        max_length=4,
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=300)),
+                ("reference", models.CharField(blank=True, max_length=200)),
+                ("received_at", models.DateTimeField()),
+                (
+                    "participant",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="mail_bounces",
+                        to="participants.participant",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(condition=models.Q(('reference', ''), _negated=True), fields=('address', 'reference'), name='mailbounce_once_per_reference')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("reference", ""), _negated=True),
+                        fields=("address", "reference"),
+                        name="mailbounce_once_per_reference",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='mailing',
-            index=models.Index(fields=['organisation', '-created_at'], name='mailing_org'),
+            model_name="mailing",
+            index=models.Index(fields=["organisation", "-created_at"], name="mailing_org"),
         ),
     ]
