@@ -23,7 +23,7 @@ from burgernet.mailings.tests.conftest import World, make_participant
 
 pytestmark = pytest.mark.django_db
 
-SECRET = "bounce-test-secret"  # noqa: S105
+SECRET = "bounce-test-secret"
 
 
 def _post(client: Client, payload: Any, secret: str = SECRET) -> Any:
