@@ -62,7 +62,11 @@
     });
     if (field.value) {
       try {
-        window.BurgernetMap.setArea(element, JSON.parse(field.value));
+        var current = JSON.parse(field.value);
+        if (current && current.properties && current.properties.radius) {
+          radius.value = current.properties.radius;
+        }
+        window.BurgernetMap.setArea(element, current);
       } catch (error) {
         /* shown as a field error */
       }
