@@ -176,18 +176,40 @@ def list_unsubscribe_headers(*, participant_id: int) -> dict[str, str]:
     }
 
 
-def _municipality_name(participant_id: int, mailing: Mailing) -> str:
-    rows = list(
-        Location.objects.filter(participant_id=participant_id, region__isnull=False)
+def _batch_people(*, delivery: Delivery, mailing: Mailing) -> dict[int, tuple[str, list[str], str]]:
+    """participant id → (name, languages, home municipality) for every delivery of this
+    message in the same claimed batch (one claim token): two queries per batch, not per mail."""
+    ids = [delivery.recipient_ref] if delivery.recipient_ref is not None else []
+    if delivery.claimed_by:
+        ids = (
+            list(
+                Delivery.objects.filter(
+                    message_id=delivery.message_id,
+                    claimed_by=delivery.claimed_by,
+                    recipient_ref__isnull=False,
+                ).values_list("recipient_ref", flat=True)
+            )
+            or ids
+        )
+    if delivery.recipient_ref is not None and delivery.recipient_ref not in ids:
+        ids.append(delivery.recipient_ref)
+    home: dict[int, str] = {}
+    first: dict[int, str] = {}
+    for participant_id, kind, region_name in (
+        Location.objects.filter(participant_id__in=ids, region__isnull=False)
         .order_by("id")
-        .values_list("kind", "region__name")
-    )
-    for kind, region_name in rows:
+        .values_list("participant_id", "kind", "region__name")
+    ):
+        first.setdefault(participant_id, str(region_name))
         if kind == LocationKind.HOME:
-            return str(region_name)
-    if rows:
-        return str(rows[0][1])
-    return mailing.organisation.name
+            home.setdefault(participant_id, str(region_name))
+    municipality = {**first, **home}  # the home location's municipality wins
+    return {
+        pid: (name, list(languages or ["nl"]), municipality.get(pid, mailing.organisation.name))
+        for pid, name, languages in Participant.objects.filter(pk__in=ids).values_list(
+            "id", "name", "languages"
+        )
+    }
 
 
 def personalize_mailing(delivery: Delivery, message: Message) -> PersonalMail:
@@ -200,21 +222,19 @@ def personalize_mailing(delivery: Delivery, message: Message) -> PersonalMail:
         )
         cache["mailing"] = mailing
     participant_id = delivery.recipient_ref
-    name, languages = "", ["nl"]
+    name, languages, municipality = "", ["nl"], mailing.organisation.name
     if participant_id is not None:
-        row = Participant.objects.filter(pk=participant_id).values_list("name", "languages").first()
-        if row:
-            name, languages = row[0], list(row[1] or ["nl"])
+        people = cache.get(f"batch:{delivery.claimed_by}")
+        if not isinstance(people, dict) or participant_id not in people:
+            people = _batch_people(delivery=delivery, mailing=mailing)
+            cache[f"batch:{delivery.claimed_by}"] = people
+        if participant_id in people:
+            name, languages, municipality = people[participant_id]
     language = _language(mailing, languages)
     frame = cache.get(f"frame:{language}")
     if not isinstance(frame, Frame):
         frame = render_frame(mailing=mailing, language=language)
         cache[f"frame:{language}"] = frame
-    municipality = (
-        _municipality_name(participant_id, mailing)
-        if participant_id is not None
-        else mailing.organisation.name
-    )
     values = recipient_values(
         mailing=mailing,
         participant_id=participant_id,
