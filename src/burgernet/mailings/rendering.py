@@ -179,20 +179,14 @@ def list_unsubscribe_headers(*, participant_id: int) -> dict[str, str]:
 def _batch_people(*, delivery: Delivery, mailing: Mailing) -> dict[int, tuple[str, list[str], str]]:
     """participant id → (name, languages, home municipality) for every delivery of this
     message in the same claimed batch (one claim token): two queries per batch, not per mail."""
-    ids = [delivery.recipient_ref] if delivery.recipient_ref is not None else []
+    ids: list[int] = [delivery.recipient_ref] if delivery.recipient_ref is not None else []
     if delivery.claimed_by:
-        ids = (
-            list(
-                Delivery.objects.filter(
-                    message_id=delivery.message_id,
-                    claimed_by=delivery.claimed_by,
-                    recipient_ref__isnull=False,
-                ).values_list("recipient_ref", flat=True)
-            )
-            or ids
-        )
-    if delivery.recipient_ref is not None and delivery.recipient_ref not in ids:
-        ids.append(delivery.recipient_ref)
+        batch = Delivery.objects.filter(
+            message_id=delivery.message_id,
+            claimed_by=delivery.claimed_by,
+            recipient_ref__isnull=False,
+        ).values_list("recipient_ref", flat=True)
+        ids.extend(ref for ref in batch if ref is not None and ref != delivery.recipient_ref)
     home: dict[int, str] = {}
     first: dict[int, str] = {}
     for participant_id, kind, region_name in (
