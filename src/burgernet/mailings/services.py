@@ -250,6 +250,14 @@ def mailing_send(*, by: StaffUser, mailing: Mailing, send_at: dt.datetime | None
     return locked
 
 
+def mailings_mark_due_sent() -> int:
+    """Scheduled mailings whose time has come count as sent (their deliveries are due)."""
+    now = clock.now()
+    return Mailing.objects.filter(status=MailingStatus.SCHEDULED, send_at__lte=now).update(
+        status=MailingStatus.SENT
+    )
+
+
 def _schedule(
     *, message: Message, recipient_ids: list[int], due: dt.datetime, enqueued_at: dt.datetime
 ) -> None:

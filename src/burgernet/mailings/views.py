@@ -47,6 +47,7 @@ def _compose_form(request: HttpRequest, data: Any = None) -> ComposeForm:
 @staff_required(*SENDERS)
 def mailing_list(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
+    services.mailings_mark_due_sent()
     return render(
         request,
         "mailings/list.html",
@@ -111,6 +112,7 @@ def _mailing_or_404(request: HttpRequest, pk: int) -> Any:
 @require_http_methods(["GET", "POST"])
 def mailing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = staff_user(request)
+    services.mailings_mark_due_sent()
     mailing = _mailing_or_404(request, pk)
     schedule = ScheduleForm(request.POST or None)
     if request.method == "POST":

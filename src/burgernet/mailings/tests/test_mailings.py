@@ -301,6 +301,10 @@ def test_scheduled_mailing_waits_for_its_time(
         assert drain() == 0
     with time_machine.travel(dt.datetime(2026, 11, 25, 14, 0, 1, tzinfo=AMS), tick=False):
         assert drain() == 2
+        sender = login_client(world.comms)
+        assert sender.get(reverse("mailings:list")).status_code == 200
+    mailing.refresh_from_db()
+    assert mailing.status == "sent"
 
 
 def test_bad_target_input_names_the_field(world: World, login_client: Any) -> None:
