@@ -74,12 +74,20 @@ def mock_accepted(mock: str) -> int:
     return int(httpx.get(f"{mock}/_mock/stats", timeout=10).json()["accepted"])
 
 
+FIRST_ACCEPTED: list[float] = []
+
+
 def wait_all_accepted(mock: str, n: int, timeout: float = 600) -> float:
+    """Poll the mock until all n are accepted; notes when the first one was (±10 ms)."""
+    FIRST_ACCEPTED.clear()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if mock_accepted(mock) >= n:
+        accepted = mock_accepted(mock)
+        if accepted and not FIRST_ACCEPTED:
+            FIRST_ACCEPTED.append(time.perf_counter())
+        if accepted >= n:
             return time.perf_counter()
-        time.sleep(0.02)
+        time.sleep(0.01)
     raise RuntimeError(f"only {mock_accepted(mock)} of {n} accepted")
 
 
@@ -166,7 +174,10 @@ def run_burgernet(
         )
         t0, t_commit = (float(x) for x in out.stdout.split()[-2:])
         t_done = wait_all_accepted(mock, n)
-        print(f"    enqueue+commit of {n}: {t_commit - t0:.2f} s")
+        print(
+            f"    enqueue+commit of {n}: {t_commit - t0:.2f} s; first SMS at the mock "
+            f"{(FIRST_ACCEPTED[0] - t_commit) * 1000:.0f} ms after commit"
+        )
         return t_done - t0
     finally:
         for w in workers:

@@ -138,8 +138,9 @@ def provider_accounts(channel: str | None = None) -> list[ProviderAccount]:
     """Configured accounts (of one channel), parsed once per configuration value."""
     global _cache
     raw = settings.PROVIDER_ACCOUNTS
-    if _cache is None or _cache[0] is not raw:
-        _cache = (raw, _parse(raw))
+    key = (raw if isinstance(raw, str) else id(raw), settings.DEMO_MODE, settings.MOCK_PROVIDER_URL)
+    if _cache is None or _cache[0] != key:
+        _cache = (key, _parse(raw))
     accounts = _cache[1]
     return [a for a in accounts if channel is None or a.channel == channel]
 

@@ -29,22 +29,43 @@ batch_seconds = Histogram(
 
 
 class OutboxCollector(Collector):
-    """Deliveries by channel and state, read at scrape time."""
+    """The backlog (queued and claimed deliveries) by channel, read at scrape time.
+
+    Only the two states with a partial index: counting sent or delivered rows would scan the
+    whole outbox on every scrape. Throughput comes from the per-process counters.
+    """
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
-        from django.db.models import Count
+        from django.db.models import Count, Min
 
-        from burgernet.dispatch.models import Delivery
+        from burgernet.core import clock
+        from burgernet.dispatch.models import Delivery, DeliveryState
 
         gauge = GaugeMetricFamily(
-            "burgernet_deliveries",
-            "Deliveries in the outbox by channel and state",
+            "burgernet_deliveries_backlog",
+            "Deliveries waiting (queued) or being sent (claimed), by channel",
             labels=["channel", "state"],
         )
-        rows = Delivery.objects.values("channel", "state").annotate(n=Count("id")).order_by()
-        for row in rows:
-            gauge.add_metric([row["channel"], row["state"]], row["n"])
+        oldest = GaugeMetricFamily(
+            "burgernet_deliveries_oldest_due_seconds",
+            "Age of the oldest queued delivery that is due, by channel",
+            labels=["channel"],
+        )
+        now = clock.now()
+        for state in (DeliveryState.QUEUED, DeliveryState.CLAIMED):
+            rows = (
+                Delivery.objects.filter(state=state)
+                .values("channel")
+                .annotate(n=Count("id"), due=Min("next_attempt_at"))
+                .order_by()
+            )
+            for row in rows:
+                gauge.add_metric([row["channel"], state.value], row["n"])
+                if state == DeliveryState.QUEUED and row["due"] is not None:
+                    age = max(0.0, (now - row["due"]).total_seconds())
+                    oldest.add_metric([row["channel"]], age)
         yield gauge
+        yield oldest
 
 
 _registered = False

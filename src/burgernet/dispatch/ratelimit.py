@@ -86,7 +86,7 @@ def waits(accounts: list[ProviderAccount]) -> dict[str, float]:
     for a in limited:
         tokens, at = state.get(a.name, (a.bucket_size, now))
         tokens = min(a.bucket_size, tokens + max(0.0, now - at) * a.rate_per_second)
-        result[a.name] = max(0.0, (a.batch_size - tokens) / a.rate_per_second)
+        result[a.name] = max(0.0, (a.send_batch_size - tokens) / a.rate_per_second)
     return result
 
 

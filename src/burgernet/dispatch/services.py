@@ -312,8 +312,10 @@ def deliveries_claim(
                 When(provider_account="", then=Value(account)), default=F("provider_account")
             ),
         )
+    # The rows are locked (PostgreSQL) or the writer is alone (SQLite): every id was claimed.
+    # Re-reading by primary key keeps this independent of the table's size.
     return list(
-        Delivery.objects.filter(claimed_by=token, state=DeliveryState.CLAIMED).order_by(
+        Delivery.objects.filter(id__in=ids, claimed_by=token, state=DeliveryState.CLAIMED).order_by(
             "priority", "id"
         )
     )
@@ -370,7 +372,7 @@ def _mark_failure(account: ProviderAccount, error: ProviderError) -> None:
     cooldown = 0.0
     if error.retry_after:
         cooldown = error.retry_after
-    elif error.down or health.failures >= settings.DISPATCH_CIRCUIT_FAILURES:
+    elif error.down or not error.retryable or health.failures >= settings.DISPATCH_CIRCUIT_FAILURES:
         cooldown = settings.DISPATCH_CIRCUIT_COOLDOWN_SECONDS
     if cooldown:
         health.down_until = time.monotonic() + cooldown
@@ -461,7 +463,7 @@ def _try_accounts(
             )
         adapter = _adapter(account)
         failed_over: list[Delivery] = []
-        for chunk in _chunks(pending, account.batch_size):
+        for chunk in _chunks(pending, account.send_batch_size):
             wait = ratelimit.acquire(account, len(chunk))
             if wait > 0:
                 time.sleep(wait)
@@ -475,11 +477,10 @@ def _try_accounts(
                 done = {r.idempotency_key for r in exc.partial}
                 rest = [d for d in chunk if d.idempotency_key not in done]
                 last_error, retry_after = exc.reason, exc.retry_after or 0.0
-                if exc.ambiguous:
-                    outcome.retry.extend((d, exc.reason, retry_after, account.name) for d in rest)
-                elif not exc.retryable:
-                    outcome.permanent.extend((d, exc.reason) for d in rest)
-                elif pinned:
+                # A refused request (even a 4xx: a wrong key, a suspended account) says
+                # nothing about the recipients: only per-recipient rejections are permanent.
+                # A timeout, or a pinned delivery: only this account may try again.
+                if exc.ambiguous or pinned:
                     outcome.retry.extend((d, exc.reason, retry_after, account.name) for d in rest)
                 else:
                     failed_over.extend(rest)
@@ -645,6 +646,15 @@ def _record(outcome: _Outcome, *, token: str, messages: dict[int, Message]) -> N
             token=token,
             only_claimed=False,
         )
+    if outcome.accepted:
+        log.info(
+            "deliveries_sent",
+            count=len(outcome.accepted),
+            accounts=sorted({account.name for _, _, account in outcome.accepted}),
+            message_ids=sorted({d.message_id for d, _, _ in outcome.accepted}),
+            first_delivery_id=outcome.accepted[0][0].pk,
+            last_delivery_id=outcome.accepted[-1][0].pk,
+        )
     by_error: dict[str, list[int]] = defaultdict(list)
     for delivery, error in outcome.permanent:
         by_error[error[:500]].append(delivery.pk)
@@ -663,6 +673,13 @@ def _record(outcome: _Outcome, *, token: str, messages: dict[int, Message]) -> N
             next_at = now + dt.timedelta(seconds=backoff_seconds(delivery.attempts, retry_after))
             # Pinned to the account that may have it; otherwise free to go anywhere next time.
             requeue.append((delivery.pk, str(_ts(next_at)), error[:500], pin_account))
+        if requeue:
+            log.info(
+                "deliveries_retry",
+                count=len(requeue),
+                error=requeue[0][2],
+                delivery_ids=[row[0] for row in requeue[:20]],
+            )
         if requeue:
             _update_from_values(
                 columns=[
@@ -688,6 +705,9 @@ def _record(outcome: _Outcome, *, token: str, messages: dict[int, Message]) -> N
             log.warning("deliveries_failed", count=len(ids), error=error, delivery_ids=ids[:20])
 
 
+FIRST_BATCH = 50
+
+
 def deliveries_drain(
     *, channel: str, max_seconds: float | None = None, wait_for_retries: bool = True
 ) -> int:
@@ -709,9 +729,13 @@ def deliveries_drain(
             rank = {a.name: i for i, a in enumerate(order)}
             order.sort(key=lambda a: (round(wait[a.name], 2), rank[a.name]))
         first = order[0] if order else None
+        limit = first.send_batch_size if first else 100
+        if accepted == 0:
+            # A small first batch: the first messages of an alert go out a few ms sooner.
+            limit = min(limit, FIRST_BATCH)
         claimed = deliveries_claim(
             channel=channel,
-            limit=first.batch_size if first else 100,
+            limit=limit,
             account=first.name if first else "",
         )
         if claimed:
@@ -736,6 +760,9 @@ def deliveries_drain(
 # --- Sweeper ----------------------------------------------------------------------------------
 
 
+STALE_AFTER = dt.timedelta(seconds=5)
+
+
 def deliveries_sweep() -> int:
     """Put deliveries whose claim expired (a worker died) back in the queue; wake workers.
 
@@ -754,8 +781,12 @@ def deliveries_sweep() -> int:
     )
     if requeued:
         log.warning("deliveries_requeued", count=requeued)
+    # Due rows nobody picked up for a while (retries past the drain's wait, lost wake-ups),
+    # or anything due right after taking claims back. Rows that only just became due are left
+    # to the workers already draining, so a long fan-out does not pile up wake-up tasks.
+    due_before = now if requeued else now - STALE_AFTER
     due = (
-        Delivery.objects.filter(state=DeliveryState.QUEUED, next_attempt_at__lte=now)
+        Delivery.objects.filter(state=DeliveryState.QUEUED, next_attempt_at__lte=due_before)
         .values_list("channel", "priority")
         .distinct()
     )

@@ -44,10 +44,19 @@ class ProviderAccount:
         return str(self.options.get(key, default))
 
     @property
+    def send_batch_size(self) -> int:
+        """Recipients per request: `batch_size`, but at most a quarter second's worth of a
+        rate-limited account, so requests flow evenly instead of in bursts the provider's own
+        limiter may refuse."""
+        if self.rate_per_second <= 0:
+            return self.batch_size
+        return max(1, min(self.batch_size, int(self.rate_per_second / 4)))
+
+    @property
     def bucket_size(self) -> float:
         if self.burst > 0:
             return self.burst
-        return max(float(self.batch_size), self.rate_per_second / 10)
+        return max(float(self.send_batch_size), self.rate_per_second / 10)
 
 
 @dataclass(frozen=True)
@@ -81,7 +90,8 @@ class ProviderError(Exception):
 
     `ambiguous` is set when the provider may have accepted it anyway (a timeout after sending):
     such items are retried at the SAME account only, whose idempotency check then stops a
-    second send; unambiguous failures (refused, 5xx, 429) may fail over to another account.
+    second send; unambiguous failures (refused, 5xx, 429, 4xx) may fail over to another
+    account. `retryable=False` (e.g. 401: a wrong key) opens the account's circuit at once.
     """
 
     def __init__(

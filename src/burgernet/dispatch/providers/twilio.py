@@ -98,6 +98,10 @@ class _Twilio(Adapter):
             except TwilioRestException as exc:
                 if exc.status == 429 or exc.status >= 500:
                     raise ProviderError(f"HTTP {exc.status}", partial=results) from None
+                if exc.status in (401, 403):  # the account, not the recipient
+                    raise ProviderError(
+                        f"HTTP {exc.status}: {exc.msg}", retryable=False, partial=results
+                    ) from None
                 results.append(
                     ItemResult(item.idempotency_key, "permanent", error=f"{exc.code}: {exc.msg}")
                 )

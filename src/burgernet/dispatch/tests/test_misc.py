@@ -121,13 +121,19 @@ def test_metrics_endpoint_shows_outbox_states(client, mock_provider, configure_a
     configure_accounts(gateway_account("gw-1", mock_provider.url))
     with transaction.atomic():
         message = services.message_create(kind="x", sms_text="hoi")
-        services.deliveries_enqueue(message=message, recipients=[("sms", "+31612345678", None)])
+        services.deliveries_enqueue(
+            message=message,
+            recipients=[("sms", "+31612345678", None), ("sms", "+31612345679", None)],
+        )
+
+    before = client.get("/metrics").content.decode()
     services.deliveries_drain(channel="sms")
+    after = client.get("/metrics").content.decode()
 
-    text = client.get("/metrics").content.decode()
-
-    assert 'burgernet_deliveries{channel="sms",state="sent"} 1.0' in text
-    assert 'burgernet_deliveries_sent_total{account="gw-1",channel="sms"}' in text
+    assert 'burgernet_deliveries_backlog{channel="sms",state="queued"} 2.0' in before
+    assert 'burgernet_deliveries_oldest_due_seconds{channel="sms"}' in before
+    assert 'state="queued"' not in after
+    assert 'burgernet_deliveries_sent_total{account="gw-1",channel="sms"}' in after
 
 
 @pytest.mark.django_db(transaction=True)
@@ -171,3 +177,30 @@ def test_commit_wakes_a_worker_on_the_message_lane(
         services.deliveries_enqueue(message=message, recipients=[("sms", "+31612345678", None)])
         assert Delivery.objects.get().state == DeliveryState.QUEUED  # nothing before commit
     assert Delivery.objects.get().state == DeliveryState.SENT
+
+
+@pytest.mark.django_db
+def test_demo_accounts_send_through_the_mock_provider(settings, mock_provider) -> None:
+    """The embedded run's defaults: both SMS accounts and the voice account reach the mock."""
+    settings.DEMO_MODE = True
+    settings.PROVIDER_ACCOUNTS = ""
+    settings.MOCK_PROVIDER_URL = mock_provider.url
+    settings.DISPATCH_WEBHOOK_BASE_URL = "http://testserver"
+    services.reset_provider_state()
+    with transaction.atomic():
+        message = services.message_create(
+            kind="action_start", lane=Lane.URGENT, sms_text="Let op", voice_text="Let op"
+        )
+        services.deliveries_enqueue(
+            message=message,
+            recipients=[("sms", f"+3161000{i:04d}", None) for i in range(300)]
+            + [("voice", "+31201234567", None)],
+        )
+
+    services.deliveries_drain(channel="sms")
+    services.deliveries_drain(channel="voice")
+
+    assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.SENT}
+    accounts = set(Delivery.objects.values_list("provider_account", flat=True))
+    assert {"mock-sms-1", "mock-sms-2", "mock-voice-1"} <= accounts
+    services.reset_provider_state()

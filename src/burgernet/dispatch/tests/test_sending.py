@@ -234,3 +234,39 @@ def test_voice_call_reads_the_message_twice_in_dutch(mock_provider, configure_ac
     assert twiml.count('<Say language="nl-NL">Let op: vermiste jongen.</Say>') == 2
     assert "0 8 0 0 0 0 1 1" in twiml
     assert call["to"] == "+31201234567"
+
+
+def test_account_with_a_wrong_key_fails_over_and_loses_nobody(
+    mock_provider, configure_accounts
+) -> None:
+    configure_accounts(
+        gateway_account("misconfigured", mock_provider.url, weight=100),
+        gateway_account("good", mock_provider.url, weight=1),
+    )
+    mock_provider.state.config["secrets"]["misconfigured"] = "another-secret"  # → 401
+    addresses = numbers(120)
+    enqueue_sms(addresses)
+
+    services.deliveries_drain(channel="sms")
+
+    assert Counter(m["to"] for m in mock_messages(mock_provider)) == Counter(addresses)
+    assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.SENT}
+
+
+def test_generic_voice_gateway_places_the_call(mock_provider, configure_accounts) -> None:
+    account = gateway_account(
+        "gv", mock_provider.url, channel="voice", adapter="generic_http_voice"
+    )
+    account["options"]["url"] = f"{mock_provider.url}/voice/batch"
+    configure_accounts(account)
+    with transaction.atomic():
+        message = services.message_create(
+            kind="action_start", lane=Lane.URGENT, voice_text="Let op"
+        )
+        services.deliveries_enqueue(message=message, recipients=[("voice", "+31201234567", 1)])
+
+    services.deliveries_drain(channel="voice")
+
+    (call,) = mock_messages(mock_provider, channel="voice")
+    assert call["to"] == "+31201234567" and call["text"] == "Let op"
+    assert Delivery.objects.get().state == DeliveryState.SENT

@@ -207,3 +207,24 @@ def test_forged_incoming_call_is_refused(client, sent) -> None:
     )
     assert response.status_code == 403
     assert not InboundMessage.objects.exists()
+
+
+def test_signed_gateway_reply_is_recorded_once_and_forged_one_not(client, sent) -> None:
+    body = json.dumps({"messages": [{"id": "in-1", "from": "+31612345670", "text": "Gezien!"}]})
+    path = "/dispatch/webhooks/gateway/gw-1/inbound"
+    forged = client.post(
+        path,
+        data=body,
+        content_type="application/json",
+        headers={SIGNATURE_HEADER: sign("wrong", body.encode())},
+    )
+    assert forged.status_code == 403 and not InboundMessage.objects.exists()
+    for _ in range(2):
+        client.post(
+            path,
+            data=body,
+            content_type="application/json",
+            headers={SIGNATURE_HEADER: sign(SECRET, body.encode())},
+        )
+    (reply,) = InboundMessage.objects.all()
+    assert reply.kind == "sms" and reply.text == "Gezien!"

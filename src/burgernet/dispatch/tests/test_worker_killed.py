@@ -13,6 +13,7 @@ from collections import Counter
 import pytest
 from django.db import connection, transaction
 
+from burgernet.core import clock
 from burgernet.dispatch import services
 from burgernet.dispatch.models import Delivery, DeliveryState, Lane
 from burgernet.dispatch.tests.conftest import (
@@ -59,13 +60,18 @@ def test_killed_worker_then_sweeper_still_exactly_once(mock_provider, configure_
     )
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if len(mock_messages(mock_provider)) >= 300 and (
-                Delivery.objects.filter(state=DeliveryState.CLAIMED).exists()
-            ):
-                break
+        while len(mock_messages(mock_provider)) < 300 and time.monotonic() < deadline:
             time.sleep(0.02)
+        # The mock just answered a batch; half its latency later the worker has recorded it
+        # and is waiting for the answer to the next one: kill it there.
+        time.sleep(0.075)
+        while (
+            not Delivery.objects.filter(state=DeliveryState.CLAIMED).exists()
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.005)
         os.kill(worker.pid, signal.SIGKILL)
+        killed_at = clock.now()
         worker.wait(timeout=10)
     finally:
         if worker.poll() is None:
@@ -87,8 +93,9 @@ def test_killed_worker_then_sweeper_still_exactly_once(mock_provider, configure_
     assert in_flight > 0, f"the worker should have died holding a claimed batch: {states}"
     assert 300 <= len(mock_messages(mock_provider)) < 1000
 
-    assert services.deliveries_sweep() == 0  # the lease still holds
-    time.sleep(2.1)  # ... until it expires; then the sweeper takes the batch back
+    with clock.frozen(killed_at):
+        assert services.deliveries_sweep() == 0  # at the kill, the lease still held
+    time.sleep(2.1)  # ... until it expired; then the sweeper takes the batch back
     assert services.deliveries_sweep() == in_flight
     mock_config(mock_provider, latency_ms=0)
     services.deliveries_drain(channel="sms")
