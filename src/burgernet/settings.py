@@ -205,6 +205,11 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 
+# --- Burgernetmail (docs/mailings.md) -------------------------------------------------------
+# HMAC key of the bounce webhook (empty: webhook off); mailto address in List-Unsubscribe.
+MAILINGS_BOUNCE_SECRET = config("MAILINGS_BOUNCE_SECRET", "")
+MAILINGS_UNSUBSCRIBE_ADDRESS = config("MAILINGS_UNSUBSCRIBE_ADDRESS", "")
+
 # --- Burgernet ------------------------------------------------------------------------------
 # The free number participants call back on, in messages and on the public site.
 CALLBACK_NUMBER = config("CALLBACK_NUMBER", "0800-0011")

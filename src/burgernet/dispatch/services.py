@@ -39,6 +39,7 @@ from burgernet.dispatch.models import (
     Lane,
     Message,
 )
+from burgernet.dispatch.personalize import personalize
 from burgernet.dispatch.providers import adapter_class
 from burgernet.dispatch.providers.base import (
     Adapter,
@@ -420,6 +421,19 @@ class _Outcome:
 
 
 def _item(delivery: Delivery, message: Message) -> OutgoingItem:
+    if delivery.channel == Channel.EMAIL:
+        # Per-recipient content (name, reply and unsubscribe links) from the message's owner.
+        personal = personalize(delivery, message)
+        if personal is not None:
+            return OutgoingItem(
+                delivery_id=delivery.pk,
+                idempotency_key=delivery.idempotency_key,
+                address=delivery.address,
+                email_subject=personal.subject,
+                email_html=personal.html,
+                email_text=personal.text,
+                email_headers=tuple(personal.headers.items()),
+            )
     return OutgoingItem(
         delivery_id=delivery.pk,
         idempotency_key=delivery.idempotency_key,

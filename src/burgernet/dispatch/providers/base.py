@@ -74,6 +74,8 @@ class OutgoingItem:
     email_subject: str = ""
     email_html: str = ""
     email_text: str = ""
+    # Extra headers of this one mail (e.g. List-Unsubscribe), from dispatch.personalize.
+    email_headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ class DjangoMail(EmailAdapter):
                 body=item.email_text,
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 to=[item.address],
-                headers={"Message-ID": message_id},
+                headers={**dict(item.email_headers), "Message-ID": message_id},
             )
             if item.email_html:
                 mail.attach_alternative(item.email_html, "text/html")

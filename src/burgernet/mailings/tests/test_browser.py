@@ -1,0 +1,125 @@
+"""The composer (draw a circle, count recipients) and the inbox in Chromium; screenshots."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from burgernet.core import clock
+from burgernet.geo.models import Region
+from burgernet.mailings.models import Mailing, MailReply
+from burgernet.mailings.tests.conftest import World, make_participant
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not (Path(CHROMIUM).exists() or shutil.which("chromium")), reason="chromium not installed"
+    ),
+]
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL")
+        try:
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def _sign_in(page: Any, live_server: Any, client: Any) -> None:
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}]
+    )
+
+
+def test_compose_by_drawing_a_circle_and_read_replies(
+    live_server: Any, world: World, page: Any, login_client: Any
+) -> None:
+    testdam = Region.objects.get(code="GM9001")
+    for n in range(5):
+        make_participant(
+            name=f"Deelnemer {n}",
+            email=f"d{n}@example.nl",
+            postcode="1234 AB",
+            lat=52.05 + n * 0.002,
+            lon=5.05,
+            region=testdam,
+        )
+    _sign_in(page, live_server, login_client(world.comms))
+    page.goto(live_server.url + reverse("mailings:compose"))
+    page.locator("#id_subject").fill("Inbraak aan de Dorpsstraat")
+    page.locator("#id_body").fill(
+        "Beste {{ naam }},\n\nAfgelopen nacht is in {{ gemeente }} ingebroken. "
+        "Heeft u iets gezien of gehoord?\n\n{{ reactielink }}"
+    )
+    page.wait_for_function(
+        "() => window.BurgernetMap && BurgernetMap.get(document.getElementById('compose-map'))"
+    )
+    page.locator("#draw-radius").fill("1500")
+    page.get_by_role("button", name="Cirkel tekenen").click()
+    page.evaluate(
+        "() => { const el = document.getElementById('compose-map');"
+        " BurgernetMap.get(el).fire('click', {latlng: L.latLng(52.05, 5.05)}); }"
+    )
+    assert '"radius":1500' in page.locator("#id_area").input_value()
+    page.get_by_role("button", name="Ontvangers tellen").click()
+    assert "Deze mailing zou 5 deelnemers bereiken." in page.locator(".reach").inner_text()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "mailings-composer.png"), full_page=True)
+    page.get_by_role("button", name="Opslaan en voorbeeld bekijken").click()
+    mailing = Mailing.objects.get()
+    assert page.url.endswith(reverse("mailings:detail", args=[mailing.pk]))
+
+    now = clock.now()
+    MailReply.objects.create(
+        mailing=mailing,
+        text="Rond 3 uur zag ik een scooter met twee personen wegrijden richting de A12.",
+        may_contact=True,
+        participant=make_participant(
+            name="Anna de Vries",
+            email="anna@example.nl",
+            postcode="1234 AB",
+            lat=52.05,
+            lon=5.05,
+            region=testdam,
+        ),
+        received_at=now,
+    )
+    MailReply.objects.create(
+        mailing=mailing, text="Ik hoorde glasgerinkel om 02:40.", received_at=now
+    )
+    page.goto(live_server.url + reverse("mailings:inbox"))
+    assert page.locator(".reply").count() == 2
+    page.screenshot(path=str(SCREENSHOTS / "mailings-inbox.png"), full_page=True)
