@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -30,6 +31,17 @@ def login_client() -> Callable[[StaffUser], Client]:
     return make
 
 
+def screenshot_dir() -> Path:
+    """Where browser tests save screenshots: var/screenshots, or docs/screenshots (the ones the
+    docs show) when UPDATE_SCREENSHOTS=1, so a test run does not rewrite the docs."""
+    import os
+
+    root = Path(__file__).resolve().parents[2]
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        return root / "docs" / "screenshots"
+    return root / "var" / "screenshots"
+
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -47,8 +59,6 @@ def chromium():
 
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     sync_api = pytest.importorskip("playwright.sync_api")
-    from pathlib import Path
-
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("Debian's chromium is not installed")
     with sync_api.sync_playwright() as p:

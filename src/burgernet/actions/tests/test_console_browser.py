@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import random
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -21,7 +20,9 @@ from burgernet.dispatch.tests.conftest import TWILIO_TOKEN, gateway_account, twi
 from burgernet.participants.tests.factories import make_participant
 
 expect = pytest.importorskip("playwright.sync_api").expect
-SCREENSHOTS = Path(__file__).resolve().parents[4] / "docs" / "screenshots"
+from burgernet.conftest import screenshot_dir  # noqa: E402
+
+SCREENSHOTS = screenshot_dir()
 DAM = (52.3731, 4.8926)
 
 

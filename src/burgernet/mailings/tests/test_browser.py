@@ -20,7 +20,9 @@ from burgernet.mailings.tests.conftest import World, make_participant
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+from burgernet.conftest import screenshot_dir  # noqa: E402
+
+SCREENSHOTS = screenshot_dir()
 
 pytestmark = [
     pytest.mark.browser,

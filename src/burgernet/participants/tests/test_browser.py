@@ -18,7 +18,9 @@ from burgernet.participants.tests.factories import make_participant
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+from burgernet.conftest import screenshot_dir  # noqa: E402
+
+SCREENSHOTS = screenshot_dir()
 
 pytestmark = [
     pytest.mark.browser,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -15,7 +14,9 @@ from burgernet.public.tests.conftest import AMSTERDAM, GRONINGEN
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 playwright = pytest.importorskip("playwright.sync_api")
-SCREENSHOTS = Path(__file__).resolve().parents[4] / "docs" / "screenshots"
+from burgernet.conftest import screenshot_dir  # noqa: E402
+
+SCREENSHOTS = screenshot_dir()
 PHONE = {"width": 390, "height": 844}
 
 
