@@ -86,7 +86,8 @@ def main() -> None:
                 f"bulk load {a.participants:,} participants (COPY)",
                 f"{secs:.0f} s ({secs / 60:.1f} min); 2 M extrapolated {extra:.1f} min",
                 "2 M ≤ 5 min",
-                verdict(extra <= 5.0),
+                verdict(extra <= 5.0)
+                + (" (extrapolated, not measured at 2 M)" if a.participants < 2_000_000 else ""),
             )
         )
     sel = suite.get("selection", {})
@@ -100,7 +101,10 @@ def main() -> None:
                 f"p95 {pg['p95']:.0f} ms; ratio **{ratio:.2f}**; full sms list p95 "
                 f"{g['ours_sms_list']['p95']:.0f} ms",
                 "p95 ≤ 0.5 × PostGIS",
-                verdict(ratio <= 0.5),
+                # A ratio far below the target means PostGIS chose a bad plan, not that we won.
+                "not comparable: PostGIS plan accident (see below)"
+                if ratio < 0.1
+                else verdict(ratio <= 0.5),
             )
         )
     if sel:
@@ -123,14 +127,17 @@ def main() -> None:
                 verdict(float(r1.group(1)) >= 0.5),
             )
         )
-    r2 = re.search(r"burgernet\s*:\s*[\d.]+ s\s+\d+ msg/s = (\d+)%", fanout)
-    if r2:
+    for run, allowed, pct_ in re.findall(
+        r"run (\d): four accounts limited at [\d.]+/s each \((\d+)/s allowed\)"
+        r"(?:.|\n)*?burgernet\s*:\s*[\d.]+ s\s+\d+ msg/s = (\d+)%",
+        fanout,
+    ):
         rows.append(
             (
-                "fan-out, 4 rate-limited accounts",
-                f"**{r2.group(1)} %** of the allowed rate",
+                f"fan-out run {run}, 4 rate-limited accounts, {int(allowed):,}/s allowed",
+                f"**{pct_} %** of the allowed rate",
                 "≥ 95 % of allowed",
-                verdict(int(r2.group(1)) >= 95),
+                verdict(int(pct_) >= 95),
             )
         )
     if "first" in suite:
