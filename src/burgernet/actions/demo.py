@@ -108,7 +108,9 @@ def _one(
             type=action_type,
             dispatch_centre=centre,
             created_by=user,
-            title="",
+            # Titles are public (site, feeds): the type in Dutch and the control room's region.
+            title=f"{texts.TYPE_DEFAULTS[action_type].headline.rstrip('.')} "
+            f"({centre.name.removeprefix('Meldkamer ')})",
             description=DESCRIPTIONS[action_type],
             area=area.to_geojson(),
             incident_lat=lat,
