@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from django.conf import settings
+from burgernet.core.hashing import phone_hash as core_phone_hash
 
 SIGNATURE_HEADER = "X-Burgernet-Signature"
 
@@ -22,4 +22,4 @@ def verify(secret: str, body: bytes, signature: str) -> bool:
 
 def phone_hash(e164: str) -> str:
     """Keyed hash of an E.164 number, as `participants.PhoneNumber.number_hash` stores it."""
-    return hmac.new(settings.PHONE_HASH_KEY.encode(), e164.encode(), hashlib.sha256).hexdigest()
+    return core_phone_hash(e164)

@@ -14,13 +14,11 @@ without the key. Rotating the key means re-hashing every stored number.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 import phonenumbers
-from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from burgernet.core.hashing import phone_hash as core_phone_hash
 
 _MOBILE_TYPES = frozenset(
     {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
@@ -74,5 +72,4 @@ def is_mobile(e164: str) -> bool:
 
 def phone_hash(e164: str, *, key: str | None = None) -> str:
     """HMAC-SHA256 (hex) of the E.164 number with `settings.PHONE_HASH_KEY` (or `key`)."""
-    secret = settings.PHONE_HASH_KEY if key is None else key
-    return hmac.new(secret.encode(), e164.encode(), hashlib.sha256).hexdigest()
+    return core_phone_hash(e164, key=key)
