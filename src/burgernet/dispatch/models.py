@@ -27,6 +27,11 @@ class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
     VOICE = "voice", _("voice call")
     EMAIL = "email", _("e-mail")
+    # One delivery per app subscription (address "sub:<id>"), per Apprise target and per
+    # partner webhook (address: the configured target's name).
+    PUSH = "push", _("app push")
+    BROADCAST = "broadcast", _("broadcast")
+    WEBHOOK = "webhook", _("partner webhook")
 
 
 class DeliveryState(models.TextChoices):
@@ -60,6 +65,9 @@ class Message(models.Model):
     email_subject = models.CharField(max_length=300, blank=True)
     email_html = models.TextField(blank=True)
     email_text = models.TextField(blank=True)
+    # Structured content of the channels that carry data rather than text: the app push
+    # payload, the partner webhook event, the broadcast title.
+    payload = models.JSONField(default=dict, blank=True)
     # Generic reference to the owner (e.g. "action", "42"): dispatch knows no other app.
     source_type = models.CharField(max_length=40, blank=True)
     source_id = models.CharField(max_length=64, blank=True)
