@@ -4,20 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dispatch', '0002_message_exercise'),
+        ("dispatch", "0002_message_exercise"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='message',
-            name='payload',
+            model_name="message",
+            name="payload",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AlterField(
-            model_name='delivery',
-            name='channel',
-            field=models.CharField(choices=[('sms', 'SMS'), ('voice', 'voice call'), ('email', 'e-mail'), ('push', 'app push'), ('broadcast', 'broadcast'), ('webhook', 'partner webhook')], max_length=10),
+            model_name="delivery",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("sms", "SMS"),
+                    ("voice", "voice call"),
+                    ("email", "e-mail"),
+                    ("push", "app push"),
+                    ("broadcast", "broadcast"),
+                    ("webhook", "partner webhook"),
+                ],
+                max_length=10,
+            ),
         ),
     ]
