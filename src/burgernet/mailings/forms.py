@@ -17,28 +17,10 @@ INPUT = {"class": "utrecht-textbox"}
 AREA_INPUT = {"class": "utrecht-textarea", "rows": "3"}
 
 
-class ComposeForm(forms.Form):
-    template = forms.ModelChoiceField(
-        label=_("Template"), queryset=MailTemplate.objects.none(), required=False
-    )
-    kind = forms.ChoiceField(label=_("Kind"), choices=MailingKind.choices)
-    subject = forms.CharField(label=_("Subject"), max_length=200, widget=forms.TextInput(INPUT))
-    body = forms.CharField(
-        label=_("Text"),
-        help_text=_(
-            "Placeholders: {{ naam }}, {{ gemeente }}, {{ reactielink }}, {{ afmeldlink }}."
-        ),
-        widget=forms.Textarea({"class": "utrecht-textarea", "rows": "10"}),
-    )
-    subject_en = forms.CharField(
-        label=_("Subject (English)"), max_length=200, required=False, widget=forms.TextInput(INPUT)
-    )
-    body_en = forms.CharField(
-        label=_("Text (English)"),
-        help_text=_("Optional: sent to participants who chose English and not Dutch."),
-        required=False,
-        widget=forms.Textarea({"class": "utrecht-textarea", "rows": "4"}),
-    )
+class TargetForm(forms.Form):
+    """Who a mailing goes to: postcodes, a municipality or a drawn area. `cleaned_data["target"]`
+    holds the parsed `Target`. Used alone by the live recipient count while composing."""
+
     target_kind = forms.ChoiceField(
         label=_("Send to"), choices=TargetKind.choices, widget=forms.RadioSelect
     )
@@ -57,17 +39,9 @@ class ComposeForm(forms.Form):
         required=False,
         widget=forms.Textarea(AREA_INPUT),
     )
-    allow_replies = forms.BooleanField(label=_("Reply button"), required=False, initial=True)
-    reply_days = forms.IntegerField(
-        label=_("Replies accepted for (days)"), min_value=1, max_value=90, initial=14
-    )
 
-    def __init__(
-        self, *args: Any, templates: Any = None, regions: Any = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, regions: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if templates is not None:
-            self.fields["template"].queryset = templates  # type: ignore[attr-defined]
         if regions is not None:
             # Any municipality is accepted here; the service refuses one outside the area (403).
             self.fields["region"].queryset = Region.objects.filter(kind="municipality")  # type: ignore[attr-defined]
@@ -117,6 +91,39 @@ class ComposeForm(forms.Form):
         return data
 
 
+class ComposeForm(TargetForm):
+    template = forms.ModelChoiceField(
+        label=_("Template"), queryset=MailTemplate.objects.none(), required=False
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=MailingKind.choices)
+    subject = forms.CharField(label=_("Subject"), max_length=200, widget=forms.TextInput(INPUT))
+    body = forms.CharField(
+        label=_("Text"),
+        help_text=_(
+            "Placeholders: {{ naam }}, {{ gemeente }}, {{ reactielink }}, {{ afmeldlink }}."
+        ),
+        widget=forms.Textarea({"class": "utrecht-textarea", "rows": "10"}),
+    )
+    subject_en = forms.CharField(
+        label=_("Subject (English)"), max_length=200, required=False, widget=forms.TextInput(INPUT)
+    )
+    body_en = forms.CharField(
+        label=_("Text (English)"),
+        help_text=_("Optional: sent to participants who chose English and not Dutch."),
+        required=False,
+        widget=forms.Textarea({"class": "utrecht-textarea", "rows": "4"}),
+    )
+    allow_replies = forms.BooleanField(label=_("Reply button"), required=False, initial=True)
+    reply_days = forms.IntegerField(
+        label=_("Replies accepted for (days)"), min_value=1, max_value=90, initial=14
+    )
+
+    def __init__(self, *args: Any, templates: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if templates is not None:
+            self.fields["template"].queryset = templates  # type: ignore[attr-defined]
+
+
 class ScheduleForm(forms.Form):
     send_at = forms.DateTimeField(
         label=_("Send at (leave empty to send now)"),
@@ -151,4 +158,28 @@ class ReplyForm(forms.Form):
     )
     may_contact = forms.BooleanField(
         label=_("The police may contact me about this"), required=False
+    )
+
+
+class MailPreferenceForm(forms.Form):
+    """A participant's own Burgernetmail settings (My Burgernet)."""
+
+    receive = forms.BooleanField(
+        label=_("Send me Burgernetmail"),
+        help_text=_(
+            "Non-urgent messages from your municipality and the police, with a reply button. "
+            "Burgernet actions (urgent calls and text messages) are not affected."
+        ),
+        required=False,
+    )
+    quiet_start = forms.TimeField(
+        label=_("Quiet from"),
+        help_text=_("No Burgernetmail between these times; it waits until they end."),
+        required=False,
+        widget=forms.TimeInput({"type": "time", "class": "utrecht-textbox"}, format="%H:%M"),
+    )
+    quiet_end = forms.TimeField(
+        label=_("Quiet until"),
+        required=False,
+        widget=forms.TimeInput({"type": "time", "class": "utrecht-textbox"}, format="%H:%M"),
     )

@@ -398,13 +398,42 @@ def participant_unsubscribe(*, token: str) -> int:
 
 
 def mail_preference_set(
-    *, participant: Participant, quiet_start: dt.time | None, quiet_end: dt.time | None
+    *,
+    participant: Participant,
+    quiet_start: dt.time | None,
+    quiet_end: dt.time | None,
+    receive: bool | None = None,
 ) -> MailPreference:
-    """Set a participant's quiet hours for Burgernetmail (both or neither)."""
+    """Set a participant's Burgernetmail preferences: quiet hours (both or neither; equal
+    times are refused) and, when `receive` is given, subscribe again or unsubscribe (queued
+    mailing deliveries are cancelled then, as with the one-click link)."""
     if (quiet_start is None) != (quiet_end is None):
-        raise MailingError(_("Quiet hours: give both a start and an end."), field="quiet_end")
-    preference, _created = MailPreference.objects.update_or_create(
-        participant=participant, defaults={"quiet_start": quiet_start, "quiet_end": quiet_end}
+        field = "quiet_end" if quiet_end is None else "quiet_start"
+        raise MailingError(_("Quiet hours: give both a start and an end."), field=field)
+    if quiet_start is not None and quiet_start == quiet_end:
+        raise MailingError(_("Quiet hours: the end must differ from the start."), field="quiet_end")
+    now = clock.now()
+    with transaction.atomic():
+        preference, _created = MailPreference.objects.select_for_update().get_or_create(
+            participant=participant
+        )
+        preference.quiet_start, preference.quiet_end = quiet_start, quiet_end
+        if receive is True:
+            preference.unsubscribed_at = None
+        elif receive is False and preference.unsubscribed_at is None:
+            preference.unsubscribed_at = now
+            Delivery.objects.filter(
+                recipient_ref=participant.pk,
+                channel=Channel.EMAIL,
+                state=DeliveryState.QUEUED,
+                message__source_type=SOURCE_TYPE,
+            ).update(state=DeliveryState.FAILED, error="unsubscribed", failed_at=now)
+        preference.save()
+    log.info(
+        "mail_preference_set",
+        participant_id=participant.pk,
+        quiet=quiet_start is not None,
+        receives=preference.unsubscribed_at is None,
     )
     return preference
 

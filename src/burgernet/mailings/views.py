@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import (
     Http404,
@@ -24,6 +25,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -32,8 +34,17 @@ from burgernet.accounts.permissions import staff_required, staff_user
 from burgernet.core import clock
 from burgernet.core.models import AccessLogEntry
 from burgernet.mailings import rendering, selectors, services
-from burgernet.mailings.forms import ComposeForm, ReplyForm, ScheduleForm, TemplateForm
-from burgernet.mailings.models import MailTemplate
+from burgernet.mailings.forms import (
+    ComposeForm,
+    MailPreferenceForm,
+    ReplyForm,
+    ScheduleForm,
+    TargetForm,
+    TemplateForm,
+)
+from burgernet.mailings.models import MailingKind, MailPreference, MailTemplate
+from burgernet.participants.models import Participant
+from burgernet.participants.session import participant_required
 
 SENDERS = (Role.COMMUNICATIONS_OFFICER, Role.BASIC_TEAM_OFFICER)
 
@@ -102,6 +113,44 @@ def mailing_compose(request: HttpRequest) -> HttpResponse:
         form = _compose_form(request)
         form.initial.update(initial)
     return render(request, "mailings/compose.html", {"form": form, "reach": reach})
+
+
+@staff_required(*SENDERS)
+@require_POST
+def mailing_reach_count(request: HttpRequest) -> JsonResponse:
+    """The live recipient count while composing: the target fields of the compose form in,
+    `{"count": n, "text": "..."}` out, or problem+json naming the field that is wrong."""
+    user = staff_user(request)
+    regions = list(selectors.sending_regions(user.organisation)) if user.organisation else []
+    form = TargetForm(request.POST, regions=regions)
+    if not form.is_valid() or "target" not in form.cleaned_data:
+        errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
+        first = next(iter(errors.values()), [_("Choose who the mailing goes to.")])[0]
+        response = _problem(400, first)
+        response.content = json.dumps(
+            {**json.loads(response.content), "errors": errors}, ensure_ascii=False
+        ).encode()
+        return response
+    target = form.cleaned_data["target"]
+    try:
+        services.target_check(by=user, target=target)
+    except PermissionDenied:
+        return _problem(403, _("This target lies outside your municipality."))
+    kind = request.POST.get("kind", "")
+    count = len(
+        selectors.mailing_recipients(
+            target=target,
+            organisation=user.organisation,  # type: ignore[arg-type]
+            category=selectors.KIND_CATEGORY.get(kind) if kind in MailingKind.values else None,
+            at=clock.now(),
+        )
+    )
+    text = ngettext(
+        "This mailing would reach %(n)s participant.",
+        "This mailing would reach %(n)s participants.",
+        count,
+    ) % {"n": count}
+    return JsonResponse({"count": count, "text": text})
 
 
 def _mailing_or_404(request: HttpRequest, pk: int) -> Any:
@@ -301,6 +350,40 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     except services.LinkInvalid:
         return render(request, "mailings/link_invalid.html", status=404)
     return render(request, "mailings/unsubscribed.html")
+
+
+@participant_required
+@require_http_methods(["GET", "POST"])
+def my_preferences(request: HttpRequest, participant: Participant) -> HttpResponse:
+    """My Burgernet → Burgernetmail: receive it or not, and quiet hours."""
+    preference = MailPreference.objects.filter(participant=participant).first()
+    if request.method == "POST":
+        form = MailPreferenceForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.mail_preference_set(
+                    participant=participant,
+                    quiet_start=data["quiet_start"],
+                    quiet_end=data["quiet_end"],
+                    receive=data["receive"],
+                )
+            except services.MailingError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, _("Your Burgernetmail settings are saved."))
+                return HttpResponseRedirect(reverse("mailings:my_preferences"))
+        status = 400
+    else:
+        form = MailPreferenceForm(
+            initial={
+                "receive": preference is None or preference.unsubscribed_at is None,
+                "quiet_start": preference.quiet_start if preference else None,
+                "quiet_end": preference.quiet_end if preference else None,
+            }
+        )
+        status = 200
+    return render(request, "mailings/my_preferences.html", {"form": form}, status=status)
 
 
 @csrf_exempt  # authenticated by an HMAC signature instead

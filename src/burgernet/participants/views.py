@@ -6,8 +6,6 @@ Views are thin: parse the form, call one service or selector, render.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -22,9 +20,11 @@ from burgernet.accounts.models import Role
 from burgernet.accounts.permissions import staff_required, staff_user
 from burgernet.participants import forms, importing, ratelimit, selectors, services
 from burgernet.participants.models import Participant
-
-SESSION_KEY = "participant_id"
-SINCE_KEY = "participant_since"
+from burgernet.participants.session import (
+    participant_required,
+    sign_in,
+    sign_out,
+)
 
 
 def _limit(request: HttpRequest, *, scope: str, address: str = "") -> bool:
@@ -88,7 +88,7 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
             participant = services.participant_confirm_email(token=token)
         except services.TokenError:
             return render(request, "participants/link_invalid.html", status=400)
-        _sign_in(request, participant)
+        sign_in(request, participant)
         messages.success(request, _("Your e-mail address is confirmed."))
         pending = services.first_unverified_phone(participant=participant)
         if pending is not None:
@@ -98,40 +98,6 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
 
 
 # --- self-service -------------------------------------------------------------------------------
-
-
-def _sign_in(request: HttpRequest, participant: Participant) -> None:
-    request.session.cycle_key()
-    request.session[SESSION_KEY] = participant.pk
-    # With the id alone, a session outliving an erased participant could open a later one that
-    # got the same id (SQLite reuses the highest rowid).
-    request.session[SINCE_KEY] = participant.created_at.isoformat()
-
-
-def _current(request: HttpRequest) -> Participant | None:
-    pk = request.session.get(SESSION_KEY)
-    if pk is None:
-        return None
-    participant = Participant.objects.filter(pk=pk, deactivated_at__isnull=True).first()
-    if participant is None or participant.created_at.isoformat() != request.session.get(SINCE_KEY):
-        return None
-    return participant
-
-
-ParticipantView = Callable[..., HttpResponse]
-
-
-def participant_required(view: ParticipantView) -> Callable[..., HttpResponse]:
-    """The participant signed in through a magic link, else the page to request one."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        participant = _current(request)
-        if participant is None:
-            return redirect("participants:manage_request")
-        return view(request, participant, *args, **kwargs)
-
-    return wrapped
 
 
 @require_http_methods(["GET", "POST"])
@@ -153,16 +119,14 @@ def manage_login(request: HttpRequest, token: str) -> HttpResponse:
             participant = services.participant_sign_in(token=token)
         except services.TokenError:
             return render(request, "participants/link_invalid.html", status=400)
-        _sign_in(request, participant)
+        sign_in(request, participant)
         return redirect("participants:manage")
     return render(request, "participants/confirm.html", {"action": request.path, "login": True})
 
 
 @require_POST
 def manage_logout(request: HttpRequest) -> HttpResponse:
-    request.session.pop(SESSION_KEY, None)
-    request.session.pop(SINCE_KEY, None)
-    request.session.cycle_key()
+    sign_out(request)
     return redirect("participants:manage_request")
 
 

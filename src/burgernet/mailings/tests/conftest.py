@@ -176,3 +176,55 @@ def smtp(settings: Any) -> Iterator[Sink]:
 def drain() -> int:
     """Run the dispatch worker's e-mail drain synchronously, as a worker would."""
     return dispatch_services.deliveries_drain(channel="email", wait_for_retries=False)
+
+
+@pytest.fixture
+def people(world: World) -> dict[str, Any]:
+    testdam = Region.objects.get(code="GM9001")
+    andersdorp = Region.objects.get(code="GM9002")
+    return {
+        "anna": make_participant(
+            name="Anna de Vries",
+            email="anna@example.nl",
+            postcode="1234 AB",
+            lat=52.05,
+            lon=5.05,
+            region=testdam,
+        ),
+        "bob": make_participant(
+            name="Bob Bakker",
+            email="bob@example.nl",
+            postcode="1234 CD",
+            lat=52.06,
+            lon=5.04,
+            region=testdam,
+        ),
+        # Same town, other postcode: not targeted.
+        "carla": make_participant(
+            name="Carla Smit",
+            email="carla@example.nl",
+            postcode="5678 EF",
+            lat=52.02,
+            lon=5.02,
+            region=testdam,
+        ),
+        # Not interested in crime: an inquiry skips her.
+        "dirk": make_participant(
+            name="Dirk Prins",
+            email="dirk@example.nl",
+            postcode="1234 AB",
+            lat=52.05,
+            lon=5.05,
+            region=testdam,
+            categories=["prevention"],
+        ),
+        # Other police unit.
+        "eva": make_participant(
+            name="Eva Jansen",
+            email="eva@example.nl",
+            postcode="9999 ZZ",
+            lat=52.35,
+            lon=5.55,
+            region=andersdorp,
+        ),
+    }

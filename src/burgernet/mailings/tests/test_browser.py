@@ -81,6 +81,18 @@ def test_compose_by_drawing_a_circle_and_read_replies(
         " BurgernetMap.get(el).fire('click', {latlng: L.latLng(52.05, 5.05)}); }"
     )
     assert '"radius":1500' in page.locator("#id_area").input_value()
+    # The count follows the drawing without a click (live, debounced)...
+    page.wait_for_function(
+        "() => document.getElementById('reach-count').innerText.includes('5 deelnemers')"
+    )
+    # ...and switching to postcodes that nobody lives in updates it again.
+    page.locator('input[name="target_kind"][value="postcodes"]').check()
+    page.locator("#id_postcodes").fill("9999")
+    page.wait_for_function(
+        "() => document.getElementById('reach-count').innerText.includes('0 deelnemers')"
+    )
+    page.locator('input[name="target_kind"][value="area"]').check()
+    # Without JavaScript the button does the same with a full page.
     page.get_by_role("button", name="Ontvangers tellen").click()
     assert "Deze mailing zou 5 deelnemers bereiken." in page.locator(".reach").inner_text()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,7 @@ from PIL import Image
 from burgernet.geo.models import Region
 from burgernet.mailings import services
 from burgernet.mailings.models import Mailing, MailPreference, MailReply
-from burgernet.mailings.tests.conftest import Sink, World, drain, make_participant
+from burgernet.mailings.tests.conftest import Sink, World, drain
 
 pytestmark = pytest.mark.django_db
 
@@ -61,58 +61,6 @@ def _send(client: Client, response: Any, send_at: str = "") -> Mailing:
     assert sent.status_code == 302, sent.content.decode()[:3000]
     mailing.refresh_from_db()
     return mailing
-
-
-@pytest.fixture
-def people(world: World) -> dict[str, Any]:
-    testdam = Region.objects.get(code="GM9001")
-    andersdorp = Region.objects.get(code="GM9002")
-    return {
-        "anna": make_participant(
-            name="Anna de Vries",
-            email="anna@example.nl",
-            postcode="1234 AB",
-            lat=52.05,
-            lon=5.05,
-            region=testdam,
-        ),
-        "bob": make_participant(
-            name="Bob Bakker",
-            email="bob@example.nl",
-            postcode="1234 CD",
-            lat=52.06,
-            lon=5.04,
-            region=testdam,
-        ),
-        # Same town, other postcode: not targeted.
-        "carla": make_participant(
-            name="Carla Smit",
-            email="carla@example.nl",
-            postcode="5678 EF",
-            lat=52.02,
-            lon=5.02,
-            region=testdam,
-        ),
-        # Not interested in crime: an inquiry skips her.
-        "dirk": make_participant(
-            name="Dirk Prins",
-            email="dirk@example.nl",
-            postcode="1234 AB",
-            lat=52.05,
-            lon=5.05,
-            region=testdam,
-            categories=["prevention"],
-        ),
-        # Other police unit.
-        "eva": make_participant(
-            name="Eva Jansen",
-            email="eva@example.nl",
-            postcode="9999 ZZ",
-            lat=52.35,
-            lon=5.55,
-            region=andersdorp,
-        ),
-    }
 
 
 def test_mailing_reaches_exactly_the_targeted_participants_over_smtp(

@@ -5,6 +5,57 @@
 (function () {
   "use strict";
 
+  /*
+   * Live recipient count: while the target changes, post the form (debounced) to the count
+   * endpoint and show its answer; an answer to an older request is never shown over a newer one.
+   * Without JavaScript the "Count recipients" button does the same with a full page.
+   */
+  var countTimer = null;
+  var countRequest = null;
+
+  function showCount(text, isError) {
+    var out = document.getElementById("reach-count");
+    if (!out) return;
+    out.classList.toggle("reach--error", Boolean(isError));
+    out.innerHTML = "";
+    var strong = document.createElement("strong");
+    strong.textContent = text;
+    out.appendChild(strong);
+  }
+
+  function requestCount() {
+    var out = document.getElementById("reach-count");
+    var form = document.querySelector("form.compose");
+    if (!out || !form) return;
+    if (countRequest) countRequest.abort();
+    countRequest = new AbortController();
+    out.setAttribute("aria-busy", "true");
+    fetch(out.dataset.url, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      signal: countRequest.signal,
+      headers: { Accept: "application/json" },
+    })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          if (response.ok) showCount(body.text, false);
+          else showCount(body.detail || body.title, true);
+        });
+      })
+      .catch(function (error) {
+        if (error.name !== "AbortError") showCount(out.dataset.error, true);
+      })
+      .finally(function () {
+        out.removeAttribute("aria-busy");
+      });
+  }
+
+  function liveCount() {
+    window.clearTimeout(countTimer);
+    countTimer = window.setTimeout(requestCount, 350);
+  }
+
   function setup(element) {
     var map = window.BurgernetMap.get(element);
     var field = document.getElementById("id_area");
@@ -22,6 +73,7 @@
       field.value = geojson ? JSON.stringify(geojson) : "";
       window.BurgernetMap.setArea(element, geojson);
       chooseArea();
+      liveCount();
     }
 
     document.querySelectorAll("[data-draw]").forEach(function (button) {
@@ -74,6 +126,14 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    document
+      .querySelectorAll(
+        'input[name="target_kind"], #id_postcodes, #id_region, #id_kind, #id_area'
+      )
+      .forEach(function (input) {
+        input.addEventListener("input", liveCount);
+        input.addEventListener("change", liveCount);
+      });
     var element = document.getElementById("compose-map");
     if (!element) return;
     if (window.BurgernetMap && window.BurgernetMap.get(element)) {
