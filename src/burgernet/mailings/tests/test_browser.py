@@ -10,12 +10,14 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 
 from burgernet.core import clock
 from burgernet.geo.models import Region
-from burgernet.mailings.models import Mailing, MailReply
+from burgernet.mailings.models import Mailing, MailPreference, MailReply
 from burgernet.mailings.tests.conftest import World, make_participant
+from burgernet.participants.session import SESSION_KEY, SINCE_KEY
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -122,3 +124,42 @@ def test_compose_by_drawing_a_circle_and_read_replies(
     page.goto(live_server.url + reverse("mailings:inbox"))
     assert page.locator(".reply").count() == 2
     page.screenshot(path=str(SCREENSHOTS / "mailings-inbox.png"), full_page=True)
+
+
+def test_participant_sets_quiet_hours_on_a_phone(
+    live_server: Any, world: World, chromium: Any
+) -> None:
+    anna = make_participant(
+        name="Anna de Vries",
+        email="anna@example.nl",
+        postcode="1234 AB",
+        lat=52.05,
+        lon=5.05,
+        region=Region.objects.get(code="GM9001"),
+    )
+    client = Client()
+    session = client.session
+    session[SESSION_KEY], session[SINCE_KEY] = anna.pk, anna.created_at.isoformat()
+    session.save()
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="nl-NL")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        _sign_in(page, live_server, client)
+        page.goto(live_server.url + reverse("participants:manage"))
+        page.get_by_role("link", name="Instellingen Burgernetmail").click()
+        page.get_by_label("Stil vanaf").fill("22:30")
+        page.get_by_role("button", name="Opslaan").click()
+        # Only one of the two times: the field that is missing is named, nothing is saved.
+        assert "Stille uren: geef een begin en een eind." in page.locator("main").inner_text()
+        assert not MailPreference.objects.exists()
+        page.get_by_label("Stil tot").fill("07:00")
+        page.get_by_role("button", name="Opslaan").click()
+        assert "zijn opgeslagen" in page.locator("main").inner_text()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "mailings-my-settings-phone.png"), full_page=True)
+    finally:
+        context.close()
+    preference = MailPreference.objects.get(participant=anna)
+    assert preference.quiet_start.strftime("%H:%M") == "22:30"
+    assert preference.unsubscribed_at is None
