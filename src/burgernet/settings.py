@@ -209,6 +209,12 @@ else:
 # HMAC key of the bounce webhook (empty: webhook off); mailto address in List-Unsubscribe.
 MAILINGS_BOUNCE_SECRET = config("MAILINGS_BOUNCE_SECRET", "")
 MAILINGS_UNSUBSCRIBE_ADDRESS = config("MAILINGS_UNSUBSCRIBE_ADDRESS", "")
+# Replies to mailings (with their photos) are deleted this many days after they came in.
+MAILINGS_REPLY_RETENTION_DAYS = config("MAILINGS_REPLY_RETENTION_DAYS", 365)
+if MAILINGS_REPLY_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured(
+        f"MAILINGS_REPLY_RETENTION_DAYS={MAILINGS_REPLY_RETENTION_DAYS}: give at least 1 (days)"
+    )
 
 # --- Burgernet ------------------------------------------------------------------------------
 # The free number participants call back on, in messages and on the public site.

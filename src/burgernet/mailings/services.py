@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import structlog
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
@@ -436,6 +437,29 @@ def mail_preference_set(
         receives=preference.unsubscribed_at is None,
     )
     return preference
+
+
+def replies_purge_expired(*, dry_run: bool = False) -> int:
+    """Delete replies older than MAILINGS_REPLY_RETENTION_DAYS with their photos (the files
+    go after the commit, so a rollback never leaves a reply without its photo). Returns how
+    many replies were (or, with `dry_run`, would be) deleted. Idempotent."""
+    cutoff = clock.now() - dt.timedelta(days=settings.MAILINGS_REPLY_RETENTION_DAYS)
+    expired = MailReply.objects.filter(received_at__lt=cutoff)
+    if dry_run:
+        return expired.count()
+    with transaction.atomic():
+        rows = list(expired.select_for_update().values_list("pk", "photo"))
+        MailReply.objects.filter(pk__in=[pk for pk, _photo in rows]).delete()
+        photos = [name for _pk, name in rows if name]
+        transaction.on_commit(lambda: _delete_files(photos))
+    log.info("mail_replies_purged", count=len(rows), photos=len(photos))
+    return len(rows)
+
+
+def _delete_files(names: list[str]) -> None:
+    storage = MailReply._meta.get_field("photo").storage  # type: ignore[attr-defined]
+    for name in names:
+        storage.delete(name)
 
 
 # --- Bounces ------------------------------------------------------------------------------------

@@ -277,3 +277,43 @@ def test_quiet_until_crosses_midnight() -> None:
     assert services.quiet_until(at=early, start=start, end=end) == dt.datetime(
         2026, 3, 28, 7, 0, tzinfo=AMS
     )
+
+
+def test_replies_past_retention_are_deleted_with_their_photos(
+    world: World,
+    people: dict[str, Any],
+    smtp: Sink,
+    login_client: Any,
+    settings: Any,
+    tmp_path: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from django.core.files.base import ContentFile
+    from django.core.management import call_command
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.MAILINGS_REPLY_RETENTION_DAYS = 30
+    sender = login_client(world.comms)
+    mailing = _send(sender, _compose(sender, postcodes="1234"))
+    now = dt.datetime.now(dt.UTC)
+    old = MailReply(mailing=mailing, text="Oude tip", received_at=now - dt.timedelta(days=31))
+    old.photo.save("old.jpg", ContentFile(b"\xff\xd8\xff old"), save=False)
+    old.save()
+    recent = MailReply.objects.create(
+        mailing=mailing, text="Nieuwe tip", received_at=now - dt.timedelta(days=29)
+    )
+    old_file = tmp_path / old.photo.name
+    assert old_file.exists()
+
+    out = io.StringIO()
+    call_command("purge_mail_replies", "--dry-run", stdout=out)
+    assert "would delete 1 reply older than 30 days" in out.getvalue()
+    assert MailReply.objects.count() == 2 and old_file.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.replies_purge_expired() == 1
+    assert list(MailReply.objects.all()) == [recent]
+    assert not old_file.exists()
+    inbox = sender.get(reverse("mailings:inbox")).content.decode()
+    assert "Nieuwe tip" in inbox and "Oude tip" not in inbox
+    assert services.replies_purge_expired() == 0
