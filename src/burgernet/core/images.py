@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
@@ -134,3 +134,14 @@ def image_clean(
         width=clean.width,
         height=clean.height,
     )
+
+
+def upload_read(upload: File[bytes], *, max_bytes: int = MAX_IMAGE_BYTES) -> bytes:
+    """The bytes of an uploaded file, refusing one over `max_bytes` before reading it."""
+    if upload.size is not None and upload.size > max_bytes:
+        raise ImageError(
+            _("The file is too large: at most %(mb)d MB.") % {"mb": max_bytes // 2**20},
+            code="too_large",
+        )
+    upload.seek(0)
+    return upload.read(max_bytes + 1)
