@@ -256,7 +256,7 @@ def action_photo(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def photo_file(request: HttpRequest, name: str) -> HttpResponse:
+def photo_file(request: HttpRequest, name: str) -> FileResponse:
     """An action photo at its media URL (`/media/actions/<name>`): public while the action is
     public and the photo not withdrawn, otherwise only for staff who may open the action. The
     media directory itself is never served as a whole (it also holds tip photos)."""
