@@ -136,12 +136,15 @@ def dossier_export(*, action: Action) -> dict[str, Any]:
             "started_at": action.started_at,
             "closed_at": action.closed_at,
             "published_at": action.published_at,
+            "purged_at": action.purged_at,
+            "retained_figures": action.retained_figures,
         },
         "chain": {
             "ok": check.ok,
             "events": check.events,
             "first_broken_seq": check.first_broken_seq,
             "reason": check.reason,
+            "redacted_through": check.redacted_through,
         },
         "events": [
             {

@@ -42,7 +42,18 @@ def _require_dispatcher(*, user: StaffUser, dispatch_centre_id: int) -> None:
 
 
 def _lock(action: Action) -> Action:
-    return Action.objects.select_for_update().get(pk=action.pk)
+    """The action, row-locked; a purged action (retention) can no longer change."""
+    locked = Action.objects.select_for_update().get(pk=action.pk)
+    if locked.purged_at is not None:
+        raise ValidationError(
+            {
+                "status": _(
+                    "The personal data of this action were deleted after the retention "
+                    "period; it can no longer be changed."
+                )
+            }
+        )
+    return locked
 
 
 def _check_channels(channels: list[str]) -> list[str]:
@@ -476,6 +487,27 @@ def response_record(
         },
     )
     return response
+
+
+def dossier_access_log(*, by: StaffUser, action: Action, why: str) -> int:
+    """Record that `by` looked at the personal data in an action's dossier (the participants
+    whose responses it shows); returns how many entries were written."""
+    from burgernet.core.models import AccessLogEntry
+
+    now = clock.now()
+    ids = sorted(
+        {
+            pid
+            for pid in Response.objects.filter(action=action).values_list(
+                "participant_id", flat=True
+            )
+            if pid is not None
+        }
+    )
+    AccessLogEntry.objects.bulk_create(
+        [AccessLogEntry(staff=by, participant_id=pid, at=now, why=why[:200]) for pid in ids]
+    )
+    return len(ids)
 
 
 def control_room_token_issue(*, user: StaffUser, name: str) -> tuple[ControlRoomToken, str]:

@@ -304,6 +304,9 @@ def dossier_view(request: HttpRequest, pk: int) -> HttpResponse:
     from burgernet.actions.dossier import dossier_verify
 
     action = _action_or_404(request, pk)
+    services.dossier_access_log(
+        by=staff_user(request), action=action, why=f"dossier of action {action.pk}"
+    )
     return render(
         request,
         "actions/dossier.html",
@@ -321,6 +324,26 @@ def dossier_json(request: HttpRequest, pk: int) -> HttpResponse:
     body = json.dumps(
         selectors.dossier_export(action=action), cls=DjangoJSONEncoder, indent=2, ensure_ascii=False
     )
+    services.dossier_access_log(
+        by=staff_user(request), action=action, why=f"dossier export (JSON) of action {action.pk}"
+    )
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="dossier-{action.pk}.json"'
+    return response
+
+
+@staff_required()
+def dossier_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The dossier as PDF, for the same staff who may read the dossier (access-logged)."""
+    from burgernet.actions.pdf import dossier_pdf as render_pdf
+
+    user = staff_user(request)
+    action = _action_or_404(request, pk)
+    body = render_pdf(action=action, by=user)
+    services.dossier_access_log(
+        by=user, action=action, why=f"dossier export (PDF) of action {action.pk}"
+    )
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="dossier-{action.pk}.pdf"'
+    response["Cache-Control"] = "private, no-store"
     return response
