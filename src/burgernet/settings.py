@@ -219,6 +219,14 @@ if MAILINGS_REPLY_RETENTION_DAYS < 1:
 # --- Burgernet ------------------------------------------------------------------------------
 # The free number participants call back on, in messages and on the public site.
 CALLBACK_NUMBER = config("CALLBACK_NUMBER", "0800-0011")
+# Days after closing that an action's dossier keeps its personal parts (ADR 0084); then
+# `purge_dossiers` leaves an anonymous shell. Keeping them forever is not an option.
+DOSSIER_RETENTION_DAYS = config("DOSSIER_RETENTION_DAYS", 365)
+if DOSSIER_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured(
+        f"DOSSIER_RETENTION_DAYS={DOSSIER_RETENTION_DAYS}: use a number of days of at least 1 "
+        "(dossiers are never kept forever; the default is 365)"
+    )
 GEOCODER = config("GEOCODER", "offline")  # offline | pdok
 # Web Push (VAPID) for the app; generate a pair with `burgernet vapid_keys`.
 VAPID_PUBLIC_KEY = config("VAPID_PUBLIC_KEY", "")

@@ -15,7 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from ninja import NinjaAPI, Schema
+from ninja import File, NinjaAPI, Schema, UploadedFile
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
@@ -23,6 +23,7 @@ from ninja.security import HttpBearer
 from burgernet.actions import outbox, selectors, services, texts
 from burgernet.actions.models import Action, ActionType, ControlRoomToken, IdempotentRequest
 from burgernet.core import clock
+from burgernet.core.images import ImageError, upload_read
 from burgernet.geo.area import AreaError, parse_area
 
 
@@ -167,6 +168,8 @@ def _action_out(action: Action) -> dict[str, Any]:
         "closed_at": action.closed_at,
         "reached": selectors.reach_summary(action=action),
         "progress": progress,
+        "photo_url": action.photo.url if action.photo else None,
+        "photo_withdrawn": action.photo_withdrawn,
     }
 
 
@@ -286,3 +289,30 @@ def close_action(request: HttpRequest, action_id: int, payload: CloseIn) -> dict
 def responses(request: HttpRequest, action_id: int, since: int = 0) -> list[Any]:
     action = _get(request, action_id)
     return list(selectors.responses_for(action=action, since_id=since))
+
+
+@api.post(
+    "/actions/{action_id}/photo",
+    response=dict[str, Any],
+    summary="Attach or replace the photo (multipart field `photo`: JPEG, PNG or WebP, ≤ 10 MB)",
+)
+def set_photo(request: HttpRequest, action_id: int, photo: File[UploadedFile]) -> HttpResponse:
+    action = _get(request, action_id)
+    try:
+        data = upload_read(photo)
+    except ImageError as exc:
+        raise ValidationError({"photo": exc.message}) from None
+    clean = services.photo_clean(data=data)
+
+    def run(key: str) -> tuple[int, dict[str, Any]]:
+        return 200, _action_out(
+            services.action_photo_set(action=action, by=_user(request), photo=clean)
+        )
+
+    return _idempotent(request, f"photo:{action_id}", run)
+
+
+@api.delete("/actions/{action_id}/photo", response=dict[str, Any], summary="Remove the photo")
+def remove_photo(request: HttpRequest, action_id: int) -> dict[str, Any]:
+    action = _get(request, action_id)
+    return _action_out(services.action_photo_remove(action=action, by=_user(request)))

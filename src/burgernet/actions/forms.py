@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from burgernet.actions.models import ActionType, Outcome
+from burgernet.core.images import CleanImage, ImageError, image_clean, upload_read
 from burgernet.geo.area import Area, AreaError, parse_area
 
 CHANNEL_CHOICES = [("voice", _("voice call")), ("sms", _("SMS"))]
@@ -30,6 +31,25 @@ class AreaField(forms.CharField):
             ) from None
 
 
+class PhotoField(forms.FileField):
+    """A photo for the app and the public page: sniffed and re-encoded on upload (EXIF and GPS
+    removed), so `cleaned_data` holds a `CleanImage`, never the file as sent."""
+
+    widget = forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+
+    def clean(self, data: Any, initial: Any = None) -> CleanImage | None:
+        upload = super().clean(data, initial)
+        if not upload:
+            return None
+        try:
+            return image_clean(data=upload_read(upload))
+        except ImageError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
+
+
+PHOTO_HELP = _("JPEG, PNG or WebP, at most 10 MB. Location and camera data are removed.")
+
+
 class ActionForm(forms.Form):
     type = forms.ChoiceField(label=_("Type"), choices=ActionType.choices)
     title = forms.CharField(label=_("Title (internal)"), max_length=200, required=False)
@@ -45,6 +65,11 @@ class ActionForm(forms.Form):
         label=_("Channels"), choices=CHANNEL_CHOICES, widget=forms.CheckboxSelectMultiple
     )
     exercise = forms.BooleanField(label=_("Exercise (mock provider only)"), required=False)
+    photo = PhotoField(
+        label=_("Photo for the app and the public page (optional)"),
+        help_text=PHOTO_HELP,
+        required=False,
+    )
     area = AreaField(
         label=_("Area"),
         error_messages={"required": _("Click the map to set the incident and area.")},
@@ -78,3 +103,7 @@ class PublishForm(forms.Form):
     public_summary = forms.CharField(
         label=_("Public summary"), widget=forms.Textarea(attrs={"rows": 4}), max_length=2000
     )
+
+
+class PhotoForm(forms.Form):
+    photo = PhotoField(label=_("Photo"), help_text=PHOTO_HELP)

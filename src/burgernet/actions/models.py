@@ -82,6 +82,10 @@ class Action(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Retention (`services.dossiers_purge_expired`): when the personal parts were deleted, and
+    # the counts the dashboard needs that it can no longer compute from the deleted rows.
+    purged_at = models.DateTimeField(null=True, blank=True)
+    retained_figures = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -44,6 +44,23 @@ def action_get(*, user: StaffUser, pk: int) -> Action:
     return actions_visible_to(user).get(pk=pk)
 
 
+def photo_action(*, user: StaffUser | None, name: str) -> Action | None:
+    """The action whose stored photo is `name`, if the caller may see that photo: anyone while
+    the action is public (started, no exercise) and the photo not withdrawn; staff who may open
+    the action always. None otherwise (a draft's or a withdrawn photo stays private)."""
+    qs = Action.objects.filter(photo=name).exclude(photo="")
+    public = qs.filter(
+        status__in=(ActionStatus.ACTIVE, ActionStatus.CLOSED, ActionStatus.PUBLISHED),
+        exercise=False,
+        photo_withdrawn=False,
+    ).first()
+    if public is not None:
+        return public
+    if user is None:
+        return None
+    return actions_visible_to(user).filter(photo=name).first()
+
+
 def can_act(*, user: StaffUser, action: Action) -> bool:
     return user.has_role(Role.DISPATCHER) and user.organisation_id == action.dispatch_centre_id
 
@@ -119,12 +136,15 @@ def dossier_export(*, action: Action) -> dict[str, Any]:
             "started_at": action.started_at,
             "closed_at": action.closed_at,
             "published_at": action.published_at,
+            "purged_at": action.purged_at,
+            "retained_figures": action.retained_figures,
         },
         "chain": {
             "ok": check.ok,
             "events": check.events,
             "first_broken_seq": check.first_broken_seq,
             "reason": check.reason,
+            "redacted_through": check.redacted_through,
         },
         "events": [
             {

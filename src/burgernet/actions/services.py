@@ -7,6 +7,9 @@ Only dispatchers of the owning dispatch centre act on an action.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,6 +29,7 @@ from burgernet.actions.models import (
     Response,
 )
 from burgernet.core import clock
+from burgernet.core.images import CleanImage, ImageError, image_clean
 from burgernet.geo.area import Area, Circle, parse_area
 from burgernet.geo.distance import haversine_m
 
@@ -38,7 +42,18 @@ def _require_dispatcher(*, user: StaffUser, dispatch_centre_id: int) -> None:
 
 
 def _lock(action: Action) -> Action:
-    return Action.objects.select_for_update().get(pk=action.pk)
+    """The action, row-locked; a purged action (retention) can no longer change."""
+    locked = Action.objects.select_for_update().get(pk=action.pk)
+    if locked.purged_at is not None:
+        raise ValidationError(
+            {
+                "status": _(
+                    "The personal data of this action were deleted after the retention "
+                    "period; it can no longer be changed."
+                )
+            }
+        )
+    return locked
 
 
 def _check_channels(channels: list[str]) -> list[str]:
@@ -61,8 +76,10 @@ def action_create(
     omit_offence: bool = False,
     exercise: bool = False,
     idempotency_key: str = "",
+    photo: CleanImage | None = None,
 ) -> Action:
-    """Create a draft action for the dispatcher's own control room.
+    """Create a draft action for the dispatcher's own control room, with an optional photo
+    (already cleaned by `photo_clean`) for the app and the public page.
 
     A repeated call with the same `idempotency_key` returns the action created the first time.
     """
@@ -126,7 +143,97 @@ def action_create(
             "description": action.description,
         },
     )
+    if photo is not None:
+        _photo_put(action=action, by=by, photo=photo)
     return action
+
+
+# --- Photo ---------------------------------------------------------------------------------------
+
+
+def photo_clean(*, data: bytes) -> CleanImage:
+    """Sniff and re-encode an uploaded photo (JPEG, PNG or WebP, at most 10 MB) so EXIF and
+    GPS never reach storage; a ValidationError on the `photo` field otherwise."""
+    try:
+        return image_clean(data=data)
+    except ImageError as exc:
+        raise ValidationError({"photo": exc.message}) from None
+
+
+@contextmanager
+def _stored_files_removed_on_error() -> Iterator[list[str]]:
+    """Files saved inside a transaction that then fails are deleted again: storage is not
+    transactional, and nothing may be half-saved."""
+    saved: list[str] = []
+    try:
+        yield saved
+    except BaseException:
+        storage = Action._meta.get_field("photo").storage
+        for name in saved:
+            storage.delete(name)
+        raise
+
+
+def _file_sha256(action: Action) -> str | None:
+    try:
+        with action.photo.open("rb") as stored:
+            return hashlib.sha256(stored.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def _photo_put(*, action: Action, by: StaffUser, photo: CleanImage | None) -> None:
+    """Store, replace or remove the photo of a locked action and note it in the dossier (the
+    hash of the stored file, never the image). The old file is deleted on commit."""
+    old_name = action.photo.name or ""
+    if photo is None and not old_name:
+        return
+    payload: dict[str, Any]
+    with _stored_files_removed_on_error() as saved:
+        if photo is not None:
+            action.photo.save(photo.file.name or "photo", photo.file, save=False)
+            saved.append(action.photo.name or "")
+            kind = "photo_replaced" if old_name else "photo_attached"
+            payload = {
+                "sha256": photo.sha256,
+                "bytes": photo.size,
+                "content_type": photo.content_type,
+                "width": photo.width,
+                "height": photo.height,
+            }
+        else:
+            kind, payload = "photo_removed", {"sha256": _file_sha256(action)}
+            action.photo.name = ""
+        action.photo_withdrawn = False
+        action.save(update_fields=["photo", "photo_withdrawn"])
+        dossier_append(action=action, kind=kind, actor_id=by.pk, payload=payload)
+    if old_name:
+        storage = action.photo.storage
+        transaction.on_commit(lambda: storage.delete(old_name))
+
+
+def _photo_change(*, action: Action, by: StaffUser, photo: CleanImage | None) -> Action:
+    with transaction.atomic():
+        action = _lock(action)
+        _require_dispatcher(user=by, dispatch_centre_id=action.dispatch_centre_id)
+        if action.status not in (ActionStatus.DRAFT, ActionStatus.ACTIVE):
+            raise ValidationError(
+                {"status": _("The photo can only be changed while the action is a draft or runs.")}
+            )
+        _photo_put(action=action, by=by, photo=photo)
+    return action
+
+
+def action_photo_set(*, action: Action, by: StaffUser, photo: CleanImage) -> Action:
+    """Attach or replace the photo shown in the app and on the public page (draft or active
+    action, dispatchers of the owning control room). `photo` comes from `photo_clean`, so EXIF
+    and GPS never reach storage."""
+    return _photo_change(action=action, by=by, photo=photo)
+
+
+def action_photo_remove(*, action: Action, by: StaffUser) -> Action:
+    """Remove the photo (draft or active action); the file is deleted on commit."""
+    return _photo_change(action=action, by=by, photo=None)
 
 
 def _area(action: Action) -> Area:
@@ -380,6 +487,27 @@ def response_record(
         },
     )
     return response
+
+
+def dossier_access_log(*, by: StaffUser, action: Action, why: str) -> int:
+    """Record that `by` looked at the personal data in an action's dossier (the participants
+    whose responses it shows); returns how many entries were written."""
+    from burgernet.core.models import AccessLogEntry
+
+    now = clock.now()
+    ids = sorted(
+        {
+            pid
+            for pid in Response.objects.filter(action=action).values_list(
+                "participant_id", flat=True
+            )
+            if pid is not None
+        }
+    )
+    AccessLogEntry.objects.bulk_create(
+        [AccessLogEntry(staff=by, participant_id=pid, at=now, why=why[:200]) for pid in ids]
+    )
+    return len(ids)
 
 
 def control_room_token_issue(*, user: StaffUser, name: str) -> tuple[ControlRoomToken, str]:

@@ -12,5 +12,8 @@ urlpatterns = [
     path("portal/acties/<int:pk>/live/", views.action_live, name="live"),
     path("portal/acties/<int:pk>/dossier/", views.dossier_view, name="dossier"),
     path("portal/acties/<int:pk>/dossier.json", views.dossier_json, name="dossier_json"),
+    path("portal/acties/<int:pk>/dossier.pdf", views.dossier_pdf, name="dossier_pdf"),
+    path("media/actions/<str:name>", views.photo_file, name="photo_file"),
+    path("portal/acties/<int:pk>/foto/", views.action_photo, name="photo"),
     path("portal/acties/<int:pk>/<str:step>/", views.action_step, name="step"),
 ]

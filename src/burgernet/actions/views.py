@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import json
+import mimetypes
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from burgernet.accounts.models import Role
+from burgernet.accounts.models import Role, StaffUser
 from burgernet.accounts.permissions import staff_required, staff_user
 from burgernet.actions import outbox, selectors, services, texts
-from burgernet.actions.forms import ActionForm, CloseForm, ExpandForm, FollowUpForm, PublishForm
+from burgernet.actions.forms import (
+    ActionForm,
+    CloseForm,
+    ExpandForm,
+    FollowUpForm,
+    PhotoForm,
+    PublishForm,
+)
 from burgernet.actions.models import Action, ActionStatus, ActionType
 from burgernet.core import clock
 from burgernet.geo.area import AreaError, Circle, parse_area
@@ -52,6 +60,7 @@ def action_new(request: HttpRequest) -> HttpResponse:
         initial_type = ActionType.MISSING_CHILD
     form = ActionForm(
         request.POST or None,
+        request.FILES or None,
         initial={
             "type": initial_type,
             "channels": list(texts.TYPE_DEFAULTS[initial_type].channels),
@@ -70,6 +79,7 @@ def action_new(request: HttpRequest) -> HttpResponse:
                 omit_offence=form.cleaned_data["omit_offence"],
                 exercise=form.cleaned_data["exercise"],
                 idempotency_key=request.POST.get("idempotency_key", ""),
+                photo=form.cleaned_data["photo"],
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
@@ -144,6 +154,7 @@ def _detail_context(request: HttpRequest, action: Action, **forms: Any) -> dict[
         "close_form": forms.get("close_form") or CloseForm(),
         "publish_form": forms.get("publish_form")
         or PublishForm(initial={"public_summary": action.public_summary}),
+        "photo_form": forms.get("photo_form") or PhotoForm(),
         "preview_counts": forms.get("preview_counts"),
     }
 
@@ -219,6 +230,55 @@ def action_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     return _run(request, action, step)
 
 
+@staff_required(Role.DISPATCHER)
+@require_POST
+def action_photo(request: HttpRequest, pk: int) -> HttpResponse:
+    """Attach, replace (`photo` file) or remove (`remove`) the action's photo."""
+    user = staff_user(request)
+    action = _action_or_404(request, pk)
+    if not selectors.can_act(user=user, action=action):
+        raise PermissionDenied
+    form = PhotoForm(request.POST, request.FILES)
+    step_error = ""
+    try:
+        if "remove" in request.POST:
+            services.action_photo_remove(action=action, by=user)
+            return redirect("actions:detail", pk=action.pk)
+        if form.is_valid():
+            services.action_photo_set(action=action, by=user, photo=form.cleaned_data["photo"])
+            return redirect("actions:detail", pk=action.pk)
+    except ValidationError as exc:
+        step_error = " ".join(exc.messages)
+    action.refresh_from_db()
+    context = _detail_context(request, action, photo_form=form)
+    context["step_error"] = step_error
+    return render(request, "actions/detail.html", context, status=400)
+
+
+@require_GET
+def photo_file(request: HttpRequest, name: str) -> FileResponse:
+    """An action photo at its media URL (`/media/actions/<name>`): public while the action is
+    public and the photo not withdrawn, otherwise only for staff who may open the action. The
+    media directory itself is never served as a whole (it also holds tip photos)."""
+    user = request.user
+    verified = getattr(user, "is_verified", lambda: False)()
+    staff = user if isinstance(user, StaffUser) and verified else None
+    stored = f"actions/{name}"
+    action = selectors.photo_action(user=staff, name=stored)
+    if action is None:
+        raise Http404
+    try:
+        handle = action.photo.open("rb")
+    except OSError:
+        raise Http404 from None
+    content_type = mimetypes.guess_type(stored)[0] or "application/octet-stream"
+    response = FileResponse(handle, content_type=content_type)
+    public = action.status != ActionStatus.DRAFT and not action.photo_withdrawn
+    response["Cache-Control"] = "public, max-age=60" if public else "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 @staff_required()
 def action_live(request: HttpRequest, pk: int) -> HttpResponse:
     """The live part of the console (progress and responses), polled by htmx every second."""
@@ -244,6 +304,9 @@ def dossier_view(request: HttpRequest, pk: int) -> HttpResponse:
     from burgernet.actions.dossier import dossier_verify
 
     action = _action_or_404(request, pk)
+    services.dossier_access_log(
+        by=staff_user(request), action=action, why=f"dossier of action {action.pk}"
+    )
     return render(
         request,
         "actions/dossier.html",
@@ -261,6 +324,26 @@ def dossier_json(request: HttpRequest, pk: int) -> HttpResponse:
     body = json.dumps(
         selectors.dossier_export(action=action), cls=DjangoJSONEncoder, indent=2, ensure_ascii=False
     )
+    services.dossier_access_log(
+        by=staff_user(request), action=action, why=f"dossier export (JSON) of action {action.pk}"
+    )
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="dossier-{action.pk}.json"'
+    return response
+
+
+@staff_required()
+def dossier_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The dossier as PDF, for the same staff who may read the dossier (access-logged)."""
+    from burgernet.actions.pdf import dossier_pdf as render_pdf
+
+    user = staff_user(request)
+    action = _action_or_404(request, pk)
+    body = render_pdf(action=action, by=user)
+    services.dossier_access_log(
+        by=user, action=action, why=f"dossier export (PDF) of action {action.pk}"
+    )
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="dossier-{action.pk}.pdf"'
+    response["Cache-Control"] = "private, no-store"
     return response

@@ -240,15 +240,23 @@ def _action_figures(
     )
     for action in actions:
         targets = _targets(action, rows, municipalities)
+        first_response, n_responses, n_reached = (
+            action.first_response,
+            action.n_responses,
+            reach.get(action.pk, 0),
+        )
+        if action.purged_at is not None:
+            # Retention deleted the recipients and responses; the purge kept their counts.
+            first_response, n_responses, n_reached = _retained(action)
         delay = None
-        if action.first_response is not None and action.started_at is not None:
-            delay = max(0, round((action.first_response - action.started_at).total_seconds()))
+        if first_response is not None and action.started_at is not None:
+            delay = max(0, round((first_response - action.started_at).total_seconds()))
         success = action.outcome in SUCCESS_OUTCOMES and action.participant_contributed
         for r in targets:
             r.by_type[action.type] += 1
-            r.responses += action.n_responses
-            r.recipients += reach.get(action.pk, 0)
-            if action.n_responses:
+            r.responses += n_responses
+            r.recipients += n_reached
+            if n_responses:
                 r.responded += 1
             if delay is not None:
                 r.delays.append(delay)
@@ -256,6 +264,17 @@ def _action_figures(
                 r.succeeded += 1
             if action.outcome:
                 r.outcomes[action.outcome] += 1
+
+
+def _retained(action: Action) -> tuple[dt.datetime | None, int, int]:
+    """(first response, responses, participants reached) kept by a dossier purge."""
+    kept = action.retained_figures or {}
+    first = kept.get("first_response_at")
+    return (
+        dt.datetime.fromisoformat(first) if first else None,
+        int(kept.get("responses", 0)),
+        int(kept.get("recipients", 0)),
+    )
 
 
 def _targets(

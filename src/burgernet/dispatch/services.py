@@ -896,3 +896,34 @@ def inbound_record(
             "received_at": clock.now(),
         },
     )
+
+
+def messages_redact(*, source_type: str, source_id: str) -> int:
+    """Remove the personal data from one owner's messages and deliveries when its retention
+    has ended (e.g. an action's dossier purge): texts and push payloads, addresses, participant
+    references, provider ids and errors; the idempotency key (a hash of the address) becomes
+    `purged:<id>`. Channel, state, times, cost and segments stay, so cost figures survive.
+    Deliveries still queued are failed first. Runs in the caller's transaction; returns the
+    number of deliveries redacted."""
+    from django.db.models import CharField
+    from django.db.models.functions import Cast, Concat
+
+    messages = Message.objects.filter(source_type=source_type, source_id=source_id)
+    deliveries = Delivery.objects.filter(message__in=messages.values("pk"))
+    now = clock.now()
+    deliveries.filter(state__in=(DeliveryState.QUEUED, DeliveryState.CLAIMED)).update(
+        state=DeliveryState.FAILED, failed_at=now
+    )
+    count = deliveries.update(
+        address="",
+        recipient_ref=None,
+        provider_message_id="",
+        error="",
+        claimed_by="",
+        idempotency_key=Concat(Value("purged:"), Cast("pk", output_field=CharField())),
+    )
+    messages.update(
+        sms_text="", voice_text="", email_subject="", email_html="", email_text="", payload={}
+    )
+    log.info("dispatch.messages_redacted", source_type=source_type, source_id=source_id, n=count)
+    return count

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from burgernet.accounts.models import StaffUser
 from burgernet.core import clock
+from burgernet.core.images import MAIL_IMAGE_TYPES, ImageError, image_clean
 from burgernet.dispatch import services as dispatch
 from burgernet.dispatch.models import Channel, Delivery, DeliveryState, Lane, Message
 from burgernet.geo.area import Circle, Polygon
@@ -82,7 +82,8 @@ def template_create(
         created_at=clock.now(),
     )
     if logo is not None:
-        template.logo.save(_reencoded_name(logo.name or "logo"), _reencode(logo), save=False)
+        clean = _reencode(logo)
+        template.logo.save(clean.name or "logo.png", clean, save=False)
     template.save()
     return template
 
@@ -319,30 +320,20 @@ def reply_link_check(*, token: str) -> tuple[Mailing, int]:
     return mailing, participant_id
 
 
-def _reencoded_name(name: str) -> str:
-    stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0][:40] or "image"
-    return f"{stem}.png" if name.lower().endswith(".png") else f"{stem}.jpg"
-
-
 def _reencode(upload: UploadedFile) -> ContentFile[bytes]:
-    """Decode and re-encode an image: drops EXIF (GPS position, camera) and anything hidden."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
+    """Sniff and re-encode an uploaded image with the shared cleaner: drops EXIF (GPS position,
+    camera) and anything hidden. JPEG and PNG only, as every mail client shows them."""
     if upload.size is not None and upload.size > MAX_PHOTO_BYTES:
         raise MailingError(_("Photo: the file is larger than 10 MB."), field="photo")
+    upload.seek(0)  # form validation may have read it already
     try:
-        with Image.open(upload) as image:
-            image.load()
-            upright = ImageOps.exif_transpose(image)
-            png = (upload.name or "").lower().endswith(".png")
-            out = io.BytesIO()
-            if png:
-                upright.save(out, format="PNG")
-            else:
-                upright.convert("RGB").save(out, format="JPEG", quality=85)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        return image_clean(data=upload.read(), types=MAIL_IMAGE_TYPES).file
+    except ImageError as exc:
+        if exc.code == "too_large":
+            raise MailingError(_("Photo: the file is larger than 10 MB."), field="photo") from None
+        if exc.code == "wrong_type":
+            raise MailingError(_("Photo: send a JPEG or PNG image."), field="photo") from None
         raise MailingError(_("Photo: this is not an image we can read."), field="photo") from None
-    return ContentFile(out.getvalue())
 
 
 def reply_submit(
@@ -362,7 +353,7 @@ def reply_submit(
             received_at=clock.now(),
         )
         if content is not None and photo is not None:
-            reply.photo.save(_reencoded_name(photo.name or "photo"), content, save=False)
+            reply.photo.save(content.name or "photo.jpg", content, save=False)
         reply.save()
     log.info("mailing_reply", mailing_id=mailing.pk, reply_id=reply.pk)
     return reply

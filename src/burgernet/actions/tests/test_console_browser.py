@@ -91,3 +91,58 @@ def test_dispatcher_starts_an_action_and_sees_a_call_come_in(
     expect(page.locator(".response--call")).to_be_visible(timeout=2000)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "console-action.png"), full_page=True)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_dispatcher_attaches_a_photo_in_the_console(
+    signed_in_page, live_server, settings, tmp_path, monkeypatch
+) -> None:
+    from PIL import Image
+
+    from burgernet.actions import outbox, services
+    from burgernet.core.tests.test_images import jpeg_with_gps
+    from burgernet.geo.area import Circle
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    # The registry's count is not what this test is about (see the test above for that).
+    monkeypatch.setattr(outbox, "reach_counts", lambda *, area, at, category: {"sms": 12})
+    centre = DispatchCentreFactory()
+    dispatcher = StaffUserFactory(organisation=centre, roles=[Role.DISPATCHER])
+    action = services.action_create(
+        by=dispatcher,
+        type="missing_elderly",
+        title="Vermiste man",
+        description="Man, 82 jaar, grijze jas.",
+        area=Circle(lat=DAM[0], lon=DAM[1], radius_m=1500),
+        channels=["sms"],
+    )
+    page = signed_in_page(
+        dispatcher,
+        reverse("actions:detail", args=[action.pk]),
+        viewport={"width": 1280, "height": 720},
+    )
+    page.click("text=Foto toevoegen")
+    page.set_input_files(
+        "#id_photo",
+        {"name": "man.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_gps((320, 240))},
+    )
+    page.click("#photo-form button[type=submit]")
+    photo = page.locator("#action-photo")
+    expect(photo).to_be_visible()
+    # The browser really loads the stored (cleaned) image from its media URL.
+    assert page.evaluate("document.querySelector('#action-photo').naturalWidth") == 320
+    action.refresh_from_db()
+    with Image.open(action.photo.path) as stored:
+        assert not stored.getexif()
+    assert action.events.filter(kind="photo_attached").count() == 1
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "console-photo.png"), full_page=True)
+
+    # A text file is refused with a Dutch message under the field.
+    page.click("text=Foto vervangen of verwijderen")
+    page.set_input_files(
+        "#id_photo", {"name": "x.jpg", "mimeType": "image/jpeg", "buffer": b"geen foto" * 20}
+    )
+    page.click("#photo-form button[type=submit]:not([name])")
+    expect(page.locator("#id_photo_error")).to_contain_text("Dit is geen foto")
