@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -448,9 +449,8 @@ def replies_purge_expired(*, dry_run: bool = False) -> int:
 
 
 def _delete_files(names: list[str]) -> None:
-    storage = MailReply._meta.get_field("photo").storage  # type: ignore[attr-defined]
     for name in names:
-        storage.delete(name)
+        default_storage.delete(name)
 
 
 # --- Bounces ------------------------------------------------------------------------------------
