@@ -510,6 +510,16 @@ def dossier_access_log(*, by: StaffUser, action: Action, why: str) -> int:
     return len(ids)
 
 
+def response_access_log(*, by: StaffUser, response: Response, why: str) -> None:
+    """Record that `by` opened what a participant sent with a response (e.g. a tip photo)."""
+    from burgernet.core.models import AccessLogEntry
+
+    if response.participant_id is not None:
+        AccessLogEntry.objects.create(
+            staff=by, participant_id=response.participant_id, at=clock.now(), why=why[:200]
+        )
+
+
 def control_room_token_issue(*, user: StaffUser, name: str) -> tuple[ControlRoomToken, str]:
     """Issue an API token for a dispatcher's control room; the raw token is returned once."""
     import secrets

@@ -15,5 +15,10 @@ urlpatterns = [
     path("portal/acties/<int:pk>/dossier.pdf", views.dossier_pdf, name="dossier_pdf"),
     path("media/actions/<str:name>", views.photo_file, name="photo_file"),
     path("portal/acties/<int:pk>/foto/", views.action_photo, name="photo"),
+    path(
+        "portal/acties/<int:pk>/reacties/<int:response_pk>/media/",
+        views.response_media,
+        name="response_media",
+    ),
     path("portal/acties/<int:pk>/<str:step>/", views.action_step, name="step"),
 ]

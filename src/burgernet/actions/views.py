@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from burgernet.accounts.models import Role, StaffUser
@@ -277,6 +277,27 @@ def photo_file(request: HttpRequest, name: str) -> FileResponse:
     response["Cache-Control"] = "public, max-age=60" if public else "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@staff_required()
+def response_media(request: HttpRequest, pk: int, response_pk: int) -> FileResponse:
+    """The photo or video sent with a tip, for staff who may open the action; never cached,
+    and each opening of a participant's tip is access-logged."""
+    action = _action_or_404(request, pk)
+    response = get_object_or_404(action.responses.exclude(media=""), pk=response_pk)
+    try:
+        handle = response.media.open("rb")
+    except OSError:
+        raise Http404 from None
+    if response.participant_id is not None:
+        services.response_access_log(
+            by=staff_user(request), response=response, why=f"tip media of action {action.pk}"
+        )
+    content_type = mimetypes.guess_type(response.media.name)[0] or "application/octet-stream"
+    served = FileResponse(handle, content_type=content_type)
+    served["Cache-Control"] = "private, no-store"
+    served["X-Content-Type-Options"] = "nosniff"
+    return served
 
 
 @staff_required()

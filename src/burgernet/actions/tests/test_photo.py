@@ -279,3 +279,36 @@ def test_api_photo_errors_are_problem_json_naming_the_field(media) -> None:
     stranger, stranger_auth = api_client(dispatcher())
     assert stranger.delete(url, **stranger_auth).status_code == 404
     assert stored_files(media) == [] and photo_events(action) == []
+
+
+def test_tip_photo_is_served_to_the_console_only_and_every_look_is_logged(
+    login_client, recorder, media
+) -> None:
+    from django.core.files.base import ContentFile
+
+    from burgernet.actions.models import Response
+    from burgernet.core import clock
+    from burgernet.core.models import AccessLogEntry
+
+    user = dispatcher()
+    action = draft(user)
+    services.action_start(action=action, by=user)
+    tip = Response(action=action, kind="tip", at=clock.now(), participant_id=4242)
+    tip.media.save("tip.png", ContentFile(png_bytes()), save=False)
+    tip.save()
+    url = reverse("actions:response_media", args=[action.pk, tip.pk])
+
+    client = login_client(user)
+    live = client.get(reverse("actions:live", args=[action.pk])).content.decode()
+    assert f'src="{url}"' in live and tip.media.url not in live
+    served = client.get(url)
+    assert served.status_code == 200 and served["Cache-Control"] == "private, no-store"
+    assert b"".join(served.streaming_content) == png_bytes()
+    assert AccessLogEntry.objects.filter(staff=user, participant_id=4242).count() == 1
+
+    # Nobody else: not the public, not another dispatch centre; nothing is logged for them.
+    assert Client().get(url).status_code in (302, 403, 404)
+    other = StaffUserFactory(organisation=DispatchCentreFactory(), roles=[Role.DISPATCHER])
+    assert login_client(other).get(url).status_code == 404
+    assert Client().get(tip.media.url).status_code == 404
+    assert AccessLogEntry.objects.count() == 1
