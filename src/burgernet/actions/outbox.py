@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-
-from django.db import transaction
+from typing import TYPE_CHECKING
 
 from burgernet.geo.area import Area
+
+if TYPE_CHECKING:
+    from burgernet.public.push import AppPush
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,14 @@ def send(
 ) -> int:
     """Write one dispatch message and its deliveries (the outbox) in the caller's transaction.
 
-    `recipients` are (channel, address, participant_id). Returns the message id. Workers are
-    woken on commit by the dispatch engine.
+    `recipients` are (channel, address, participant_id). App users whose districts touch the
+    area get a push delivery each on the same message (its payload carries the app's JSON).
+    Returns the message id. Workers are woken on commit by the dispatch engine.
     """
     from burgernet.dispatch import services as dispatch
+    from burgernet.dispatch.models import Channel
 
+    push = _app_push(action_id=source_id, kind=kind, text=text)
     message = dispatch.message_create(
         kind=f"action_{kind}",
         lane="urgent" if urgent else "default",
@@ -63,17 +68,24 @@ def send(
         source_type="action",
         source_id=str(source_id),
         exercise=exercise,
+        payload={Channel.PUSH.value: push.payload} if push.addresses else {},
     )
-    dispatch.deliveries_enqueue(message=message, recipients=recipients)
-    # App users near the area get a web push too (the public app decides who, on the device).
-    transaction.on_commit(lambda: _push(source_id, kind))
+    dispatch.deliveries_enqueue(
+        message=message,
+        recipients=[
+            *recipients,
+            *((Channel.PUSH.value, address, None) for address in push.addresses),
+        ],
+    )
     return message.pk
 
 
-def _push(action_id: int, kind: str) -> None:
-    from burgernet.public.tasks import push_action_event
+def _app_push(*, action_id: int, kind: str, text: str) -> AppPush:
+    from burgernet.actions.models import Action
+    from burgernet.public.push import app_push_for_step
 
-    push_action_event.enqueue(action_id, kind)
+    action = Action.objects.get(pk=action_id)
+    return app_push_for_step(action=action, kind=kind, text=text)
 
 
 def reach_counts(*, area: Area, at: dt.datetime, category: str) -> dict[str, int]:
