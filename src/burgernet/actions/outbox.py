@@ -110,3 +110,16 @@ def progress(*, action_id: int) -> dict[str, dict[str, int]]:
             for state, n in states.items():
                 into[state] = into.get(state, 0) + n
     return total
+
+
+def progress_rows(*, action_id: int) -> dict[str, dict[str, int]]:
+    """The console's progress: per channel label (in the user's language), with "failed"
+    counting everyone the channel could not reach (failed or undeliverable, e.g. an app
+    subscription that is gone)."""
+    from burgernet.dispatch.models import Channel
+
+    rows: dict[str, dict[str, int]] = {}
+    for channel, states in progress(action_id=action_id).items():
+        label = str(Channel(channel).label) if channel in Channel.values else channel
+        rows[label] = {**states, "failed": states.get("failed", 0) + states.get("undeliverable", 0)}
+    return rows
