@@ -9,10 +9,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import structlog
+
 from burgernet.geo.area import Area
 
 if TYPE_CHECKING:
     from burgernet.public.push import AppPush
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -82,8 +86,14 @@ def send(
 
 def _app_push(*, action_id: int, kind: str, text: str) -> AppPush:
     from burgernet.actions.models import Action
-    from burgernet.public.push import app_push_for_step
+    from burgernet.dispatch.accounts import provider_accounts
+    from burgernet.public.push import AppPush, app_push_for_step
 
+    if not provider_accounts("push"):
+        # No VAPID key and no push account: app push is off (rather than deliveries that can
+        # only fail).
+        log.warning("app_push_off_no_push_account", action_id=action_id)
+        return AppPush(payload={}, addresses=[])
     action = Action.objects.get(pk=action_id)
     return app_push_for_step(action=action, kind=kind, text=text)
 

@@ -269,3 +269,14 @@ def test_vapid_keys_command_prints_a_usable_pair():
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
     )
     assert b64(public) == values["VAPID_PUBLIC_KEY"]
+
+
+def test_without_vapid_keys_app_push_is_off(settings, actions, mock_provider):
+    settings.VAPID_PRIVATE_KEY = ""
+    settings.DEMO_MODE = False
+    settings.PROVIDER_ACCOUNTS = "[]"
+    browser(mock_provider, "phone").subscribe(place=AMSTERDAM)
+
+    actions.active()
+
+    assert not Delivery.objects.filter(channel="push").exists()
