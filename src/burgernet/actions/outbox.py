@@ -85,11 +85,20 @@ def send(
 
 
 def _app_push(*, action_id: int, kind: str, text: str) -> AppPush:
+    from django.core.exceptions import ImproperlyConfigured
+
     from burgernet.actions.models import Action
     from burgernet.dispatch.accounts import provider_accounts
     from burgernet.public.push import AppPush, app_push_for_step
 
-    if not provider_accounts("push"):
+    try:
+        push_on = bool(provider_accounts("push"))
+    except ImproperlyConfigured as exc:
+        # Broken provider configuration must not stop an action: write the outbox, the
+        # deliveries go out once the configuration is fixed.
+        log.error("provider_accounts_invalid", action_id=action_id, error=str(exc))
+        push_on = True
+    if not push_on:
         # No VAPID key and no push account: app push is off (rather than deliveries that can
         # only fail).
         log.warning("app_push_off_no_push_account", action_id=action_id)

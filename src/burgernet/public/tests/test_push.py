@@ -280,3 +280,14 @@ def test_without_vapid_keys_app_push_is_off(settings, actions, mock_provider):
     actions.active()
 
     assert not Delivery.objects.filter(channel="push").exists()
+
+
+def test_a_broken_provider_configuration_does_not_stop_an_action(settings, actions, mock_provider):
+    settings.PROVIDER_ACCOUNTS = "[{not json"
+    phone = browser(mock_provider, "phone").subscribe(place=AMSTERDAM)
+
+    action = actions.active()
+
+    assert action.status == "active"
+    (delivery,) = Delivery.objects.filter(channel="push")
+    assert delivery.address == phone.address  # waits in the outbox for a fixed configuration
