@@ -270,6 +270,9 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
 
 class MockHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY every one-message request
+    # (web push) waits ~40 ms for Nagle and the client's delayed ACK.
+    disable_nagle_algorithm = True
     server: MockServer
 
     def log_message(self, format: str, *args: Any) -> None:

@@ -35,7 +35,7 @@ import requests
 import structlog
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from py_vapid import Vapid
+from py_vapid import Vapid, VapidException
 from pywebpush import WebPusher, WebPushException
 from requests.adapters import HTTPAdapter
 
@@ -87,11 +87,20 @@ class WebPush(PushAdapter):
             )
         key = account.option("vapid_private_key", settings.VAPID_PRIVATE_KEY)
         if key:
-            _vapid_from(key, where)
+            vapid = _vapid_from(key, where)
         elif not redirect:
             raise ImproperlyConfigured(
                 f"{where}: VAPID_PRIVATE_KEY is not set (generate a pair: `burgernet vapid_keys`)"
             )
+        else:
+            vapid = _throwaway_vapid()
+        subject = account.option("subject", settings.VAPID_SUBJECT)
+        try:
+            vapid.sign({"sub": subject, "aud": "https://push.example", "exp": int(time.time())})
+        except VapidException as exc:
+            raise ImproperlyConfigured(
+                f"{where}: VAPID_SUBJECT {subject!r} is not usable ({exc}); use mailto:… or https://…"
+            ) from None
 
     def __init__(self, account: ProviderAccount) -> None:
         super().__init__(account)
@@ -100,8 +109,7 @@ class WebPush(PushAdapter):
             self.vapid = _vapid_from(key, account.name)
         else:
             # Only for a test push service (check_account): any key signs for the mock.
-            self.vapid = Vapid()
-            self.vapid.generate_keys()
+            self.vapid = _throwaway_vapid()
         self.subject = account.option("subject", settings.VAPID_SUBJECT)
         self.redirect = account.option("push_service_url").rstrip("/")
         self.timeout = float(account.options.get("timeout", 10))
@@ -222,6 +230,12 @@ class WebPush(PushAdapter):
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
         return _permanent(item, f"HTTP {status} from {_origin(endpoint)}: {response.text[:200]}")
+
+
+def _throwaway_vapid() -> Vapid:
+    vapid = Vapid()
+    vapid.generate_keys()
+    return vapid
 
 
 def _origin(url: str) -> str:

@@ -203,6 +203,7 @@ def test_push_accounts_from_configuration(settings, vapid: str) -> None:
         ),
         ({"options": {"vapid_private_key": "not-a-key"}}, "VAPID private key is not valid"),
         ({"options": {"vapid_private_key_env": "NO_SUCH_VAPID_VAR"}}, "NO_SUCH_VAPID_VAR"),
+        ({"options": {"subject": "beheer"}}, "VAPID_SUBJECT 'beheer' is not usable"),
     ],
 )
 def test_bad_push_accounts_are_refused_at_start(settings, vapid: str, entry, error) -> None:
