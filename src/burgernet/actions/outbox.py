@@ -7,10 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from django.db import transaction
+import structlog
 
 from burgernet.geo.area import Area
+
+if TYPE_CHECKING:
+    from burgernet.public.push import AppPush
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -50,11 +56,14 @@ def send(
 ) -> int:
     """Write one dispatch message and its deliveries (the outbox) in the caller's transaction.
 
-    `recipients` are (channel, address, participant_id). Returns the message id. Workers are
-    woken on commit by the dispatch engine.
+    `recipients` are (channel, address, participant_id). App users whose districts touch the
+    area get a push delivery each on the same message (its payload carries the app's JSON).
+    Returns the message id. Workers are woken on commit by the dispatch engine.
     """
     from burgernet.dispatch import services as dispatch
+    from burgernet.dispatch.models import Channel
 
+    push = _app_push(action_id=source_id, kind=kind, text=text)
     message = dispatch.message_create(
         kind=f"action_{kind}",
         lane="urgent" if urgent else "default",
@@ -63,17 +72,39 @@ def send(
         source_type="action",
         source_id=str(source_id),
         exercise=exercise,
+        payload={Channel.PUSH.value: push.payload} if push.addresses else {},
     )
-    dispatch.deliveries_enqueue(message=message, recipients=recipients)
-    # App users near the area get a web push too (the public app decides who, on the device).
-    transaction.on_commit(lambda: _push(source_id, kind))
+    dispatch.deliveries_enqueue(
+        message=message,
+        recipients=[
+            *recipients,
+            *((Channel.PUSH.value, address, None) for address in push.addresses),
+        ],
+    )
     return message.pk
 
 
-def _push(action_id: int, kind: str) -> None:
-    from burgernet.public.tasks import push_action_event
+def _app_push(*, action_id: int, kind: str, text: str) -> AppPush:
+    from django.core.exceptions import ImproperlyConfigured
 
-    push_action_event.enqueue(action_id, kind)
+    from burgernet.actions.models import Action
+    from burgernet.dispatch.accounts import provider_accounts
+    from burgernet.public.push import AppPush, app_push_for_step
+
+    try:
+        push_on = bool(provider_accounts("push"))
+    except ImproperlyConfigured as exc:
+        # Broken provider configuration must not stop an action: write the outbox, the
+        # deliveries go out once the configuration is fixed.
+        log.error("provider_accounts_invalid", action_id=action_id, error=str(exc))
+        push_on = True
+    if not push_on:
+        # No VAPID key and no push account: app push is off (rather than deliveries that can
+        # only fail).
+        log.warning("app_push_off_no_push_account", action_id=action_id)
+        return AppPush(payload={}, addresses=[])
+    action = Action.objects.get(pk=action_id)
+    return app_push_for_step(action=action, kind=kind, text=text)
 
 
 def reach_counts(*, area: Area, at: dt.datetime, category: str) -> dict[str, int]:
@@ -98,3 +129,16 @@ def progress(*, action_id: int) -> dict[str, dict[str, int]]:
             for state, n in states.items():
                 into[state] = into.get(state, 0) + n
     return total
+
+
+def progress_rows(*, action_id: int) -> dict[str, dict[str, int]]:
+    """The console's progress: per channel label (in the user's language), with "failed"
+    counting everyone the channel could not reach (failed or undeliverable, e.g. an app
+    subscription that is gone)."""
+    from burgernet.dispatch.models import Channel
+
+    rows: dict[str, dict[str, int]] = {}
+    for channel, states in progress(action_id=action_id).items():
+        label = str(Channel(channel).label) if channel in Channel.values else channel
+        rows[label] = {**states, "failed": states.get("failed", 0) + states.get("undeliverable", 0)}
+    return rows

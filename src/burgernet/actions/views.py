@@ -306,7 +306,7 @@ def action_live(request: HttpRequest, pk: int) -> HttpResponse:
     action = _action_or_404(request, pk)
     progress: dict[str, dict[str, int]] = {}
     if action.status != ActionStatus.DRAFT:
-        progress = outbox.progress(action_id=action.pk)
+        progress = outbox.progress_rows(action_id=action.pk)
     responses = list(selectors.responses_for(action=action)[:100])
     return render(
         request,

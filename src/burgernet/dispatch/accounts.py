@@ -68,6 +68,17 @@ def demo_accounts(*, mock_url: str) -> list[dict[str, Any]]:
             },
             "exercise": True,
         },
+        {
+            # App push to the mock's push service (`POST /push/<sub-id>`), whatever endpoint
+            # the subscription has: a demo never reaches a real phone.
+            "name": "mock-push-1",
+            "channel": "push",
+            "adapter": "webpush",
+            "weight": 1,
+            "batch_size": 100,
+            "options": {"push_service_url": f"{mock_url}/push"},
+            "exercise": True,
+        },
     ]
 
 
@@ -127,6 +138,7 @@ def _parse(raw: object) -> list[ProviderAccount]:
             raise ImproperlyConfigured(
                 f"{where}: weight and rate_per_second must be ≥ 0, batch_size ≥ 1"
             )
+        cls.check_account(account)
         accounts.append(account)
     if not any(a.channel == Channel.EMAIL for a in accounts):
         # E-mail always works: Django's configured mail backend (SMTP, or files in var/mail).
@@ -135,6 +147,11 @@ def _parse(raw: object) -> list[ProviderAccount]:
                 name="django-mail", channel="email", adapter="django_mail", batch_size=50
             )
         )
+    if settings.VAPID_PRIVATE_KEY and not any(a.channel == Channel.PUSH for a in accounts):
+        # App push works as soon as the VAPID keys are set: straight to each app's push service.
+        account = ProviderAccount(name="webpush", channel="push", adapter="webpush", batch_size=100)
+        adapter_class("webpush").check_account(account)
+        accounts.append(account)
     return accounts
 
 
@@ -142,7 +159,12 @@ def provider_accounts(channel: str | None = None) -> list[ProviderAccount]:
     """Configured accounts (of one channel), parsed once per configuration value."""
     global _cache
     raw = settings.PROVIDER_ACCOUNTS
-    key = (raw if isinstance(raw, str) else id(raw), settings.DEMO_MODE, settings.MOCK_PROVIDER_URL)
+    key = (
+        raw if isinstance(raw, str) else id(raw),
+        settings.DEMO_MODE,
+        settings.MOCK_PROVIDER_URL,
+        settings.VAPID_PRIVATE_KEY,
+    )
     if _cache is None or _cache[0] != key:
         _cache = (key, _parse(raw))
     accounts = _cache[1]

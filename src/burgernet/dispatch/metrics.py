@@ -20,6 +20,11 @@ receipts = Counter("burgernet_receipts", "Delivery receipts received", ["status"
 webhook_rejected = Counter(
     "burgernet_webhook_rejected", "Webhook calls refused for a bad signature", ["kind"]
 )
+push_answers = Counter(
+    "burgernet_push_answers",
+    "Answers of push services per delivery (accepted, permanent e.g. gone, retry)",
+    ["account", "outcome"],
+)
 batch_seconds = Histogram(
     "burgernet_provider_batch_seconds",
     "Time to hand one batch to a provider",

@@ -5,6 +5,14 @@ Twilio's API (`POST /2010-04-01/Accounts/<sid>/Messages.json` and `Calls.json`),
 accepted message, accepts each idempotency key once (a repeat gets the first answer back and
 reaches nobody), and sends signed delivery receipts to the callback URL it was given.
 
+It is also a Web Push service (RFC 8030): `POST /push/<token>` takes one encrypted push, checks
+the VAPID signature, the `TTL` header and the aes128gcm encoding, records the headers (TTL,
+Urgency, Topic), the body size and the body (base64, so a test holding the subscription's
+keys can decrypt it) and answers 201 with a Location. A push with the same token and Topic as
+an earlier one replaces it instead of being recorded twice, as a push service does with an
+undelivered message. Config `push_gone: [token]` answers 410 (the subscription is gone) and
+`push_fail: {token: [500, 429]}` answers those statuses to the next requests, one each.
+
 Control it over HTTP:
     GET  /_mock/messages[?account=&to=&channel=]   what was accepted
     GET  /_mock/stats                               counts and measured rate per account
@@ -30,11 +38,13 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from py_vapid import Vapid
 from twilio.request_validator import RequestValidator
 
 from burgernet.dispatch.signing import SIGNATURE_HEADER, sign, verify
 from burgernet.dispatch.sms import sms_segments
 
+PUSH_PATH = re.compile(r"^/push/(?P<token>[A-Za-z0-9_.~-]+)$")
 TWILIO_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/(?P<kind>Messages|Calls)\.json$")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
@@ -49,6 +59,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "secrets": {"mock-sms-1": "mock-sms-secret"},  # the demo account (accounts.py)
     "twilio_auth_token": "mock-twilio-token",
     "price": "0.065",
+    "push_gone": [],
+    "push_fail": {},
+    "push_keep_bodies": True,
 }
 
 
@@ -120,6 +133,7 @@ class MockState:
         text: str,
         callback: str,
         kind: str,
+        extra: dict[str, Any] | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """Record one message once per key; (record, first time)."""
         # Like a real provider, an account knows only its own idempotency keys.
@@ -141,12 +155,23 @@ class MockState:
                 "callback_url": callback,
                 "segments": sms_segments(text)[1] if channel == "sms" else None,
                 "at": time.time(),
+                **(extra or {}),
             }
             self.messages.append(record)
             if scoped:
                 self.by_key[scoped] = record
             self.counters[account]["accepted"] += 1
             return record, True
+
+    def scripted_failure(self, token: str) -> int | None:
+        """The next status `push_fail` asks for at this push token, if any (consumed)."""
+        with self.lock:
+            queued = self.config["push_fail"].get(token) or []
+            if not queued:
+                return None
+            self.config["push_fail"][token] = queued[1:]
+            self.counters["push"][f"scripted_{queued[0]}"] += 1
+            return int(queued[0])
 
     def note_batch(self, account: str, accepted: int) -> None:
         if accepted:
@@ -245,6 +270,9 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
 
 class MockHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY every one-message request
+    # (web push) waits ~40 ms for Nagle and the client's delayed ACK.
+    disable_nagle_algorithm = True
     server: MockServer
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -309,6 +337,8 @@ class MockHandler(BaseHTTPRequestHandler):
             self._reply(200, state.config)
         elif path in ("/sms/batch", "/voice/batch"):
             self._generic(path, body)
+        elif match := PUSH_PATH.match(path):
+            self._push(match["token"], body)
         elif match := TWILIO_PATH.match(path):
             self._twilio(match["sid"], match["kind"], body)
         else:
@@ -420,6 +450,63 @@ class MockHandler(BaseHTTPRequestHandler):
         if channel == "sms":
             payload |= {"body": text, "num_segments": str(record["segments"]), "price": None}
         self._reply(201, payload)
+
+    def _push(self, token: str, body: bytes) -> None:
+        """One Web Push message, as a push service (e.g. Mozilla's autopush) takes it."""
+        state = self.server.state
+        auth = self.headers.get("Authorization", "")
+        try:
+            valid = bool(Vapid.verify(auth))
+            claims = json.loads(base64.urlsafe_b64decode(_pad(auth.split("t=")[1].split(".")[1])))
+        except Exception:
+            valid, claims = False, {}
+        host = self.headers.get("Host", "")
+        if not valid or claims.get("aud") != f"http://{host}" or not claims.get("sub"):
+            self._reply(401, {"error": "VAPID authorization missing or invalid"})
+            return
+        ttl = self.headers.get("TTL", "")
+        if not ttl.isdigit():
+            self._reply(400, {"error": "TTL header required"})
+            return
+        if self.headers.get("Content-Encoding") != "aes128gcm" or not body:
+            self._reply(415, {"error": "aes128gcm body required"})
+            return
+        self._latency()
+        status = state.scripted_failure(token)
+        if status is None and token in state.config["push_gone"]:
+            status = 410
+        if status is None:
+            refused = state.gate("push", 1)
+            if refused:
+                self._reply(refused[0], {"error": "refused"}, refused[1])
+                return
+        if status is not None:
+            retry = {"Retry-After": str(state.config["retry_after"])} if status == 429 else {}
+            self._reply(status, {"error": "scripted"}, retry)
+            return
+        topic = self.headers.get("Topic", "")
+        record, first = state.accept(
+            account="push",
+            channel="push",
+            key=f"{token}:{topic}" if topic else "",
+            to=token,
+            text=topic,
+            callback="",
+            kind="webpush",
+            extra={
+                "ttl": int(ttl),
+                "urgency": self.headers.get("Urgency", ""),
+                "topic": topic,
+                "size": len(body),
+                "body": base64.b64encode(body).decode() if state.config["push_keep_bodies"] else "",
+            },
+        )
+        state.note_batch("push", int(first))
+        self._reply(201, {}, {"Location": f"/push/{token}/messages/{record['id']}"})
+
+
+def _pad(segment: str) -> bytes:
+    return (segment + "=" * (-len(segment) % 4)).encode()
 
 
 class MockServer(ThreadingHTTPServer):

@@ -76,11 +76,14 @@ def message_create(
     source_type: str = "",
     source_id: str = "",
     exercise: bool = False,
+    payload: dict[str, Any] | None = None,
 ) -> Message:
     """Store a message (one text per channel) owned by `source_type`/`source_id`.
 
-    An `exercise` message is only handed to provider accounts marked `exercise` (the mock
-    provider); with none configured its deliveries end undeliverable, never at a real gateway.
+    `payload` carries the structured content of data channels, one key per channel (e.g.
+    `{"push": {...}}`, see providers/webpush.py). An `exercise` message is only handed to
+    provider accounts marked `exercise` (the mock provider); with none configured its
+    deliveries end undeliverable, never at a real gateway.
     """
     if lane not in Lane.values:
         raise DispatchError(f"unknown lane {lane!r}", field="lane")
@@ -97,6 +100,7 @@ def message_create(
         source_type=source_type,
         source_id=str(source_id),
         exercise=exercise,
+        payload=payload or {},
         created_at=clock.now(),
     )
 
@@ -110,7 +114,10 @@ _CHANNEL_TEXT = {
     Channel.SMS: ("sms_text",),
     Channel.VOICE: ("voice_text",),
     Channel.EMAIL: ("email_subject", "email_text"),
+    Channel.PUSH: (),
 }
+#: Channels whose content is `Message.payload[<channel>]` rather than a text field.
+_CHANNEL_PAYLOAD = (Channel.PUSH,)
 
 
 def deliveries_enqueue(
@@ -138,6 +145,8 @@ def deliveries_enqueue(
             for text_field in _CHANNEL_TEXT[Channel(channel)]:
                 if not getattr(message, text_field):
                     raise DispatchError(f"the message has no {text_field}", field=text_field)
+            if channel in _CHANNEL_PAYLOAD and not message.payload.get(channel):
+                raise DispatchError(f"the message has no {channel} payload", field="payload")
             checked.add(channel)
         if not address:
             raise DispatchError("an address is required", field="address")
@@ -443,6 +452,7 @@ def _item(delivery: Delivery, message: Message) -> OutgoingItem:
         email_subject=message.email_subject,
         email_html=message.email_html,
         email_text=message.email_text,
+        payload=message.payload,
     )
 
 
@@ -521,7 +531,7 @@ def _collect(
         elif result.outcome == "permanent":
             outcome.permanent.append((delivery, result.error or "rejected"))
         else:
-            outcome.retry.append((delivery, result.error or "retry", 0.0, ""))
+            outcome.retry.append((delivery, result.error or "retry", result.retry_after or 0.0, ""))
 
 
 def backoff_seconds(attempts: int, retry_after: float = 0.0) -> float:

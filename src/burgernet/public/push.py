@@ -1,10 +1,13 @@
-"""Web Push (RFC 8030 / 8291 / 8292, VAPID) to app subscriptions near an action.
+"""App push: who gets an action's lifecycle step, and what their app is sent.
 
-`push_for_action_event(action=..., kind=...)` is the entry point the action lifecycle calls on
-commit (start, expansion, follow-up, closing). It finds the subscriptions whose coarse cells
-touch the action's area, skips non-urgent messages during a subscriber's quiet hours, encrypts
-(aes128gcm) and posts to each push service with TTL and Urgency headers. A 404 or 410 from the
-push service means the subscription is gone: it is deleted.
+Push goes through the dispatch outbox like every other channel (ADR 0034). When a step is
+sent (start, expansion, follow-up, closing) `actions.outbox.send` asks `app_push_for_step` for
+the subscriptions whose coarse cells touch the action's area and writes one push delivery per
+subscription (address `sub:<id>`) in the same transaction as the dossier event. Non-urgent
+steps skip subscribers in their quiet hours. The message's `payload["push"]` carries the app's
+JSON per language plus TTL and Urgency; the `webpush` adapter in dispatch encrypts and posts it,
+asking this module (through `dispatch.push_targets`, registered in PublicConfig.ready) for the
+endpoint and keys, and telling it when a push service says a subscription is gone.
 
 The phone does the precise test (is my position inside the area?) itself: the server only
 knows districts.
@@ -13,25 +16,21 @@ knows districts.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
 import h3.api.basic_int as h3
-import requests
 import structlog
-from django.conf import settings
 from django.urls import reverse
-from py_vapid import Vapid
-from pywebpush import WebPushException, webpush
 
 from burgernet.actions.models import Action
-from burgernet.actions.texts import TYPE_DEFAULTS
+from burgernet.actions.texts import EXERCISE_PREFIX, TYPE_DEFAULTS
 from burgernet.core import clock
+from burgernet.dispatch.push_targets import ADDRESS_PREFIX, PushTarget, address
 from burgernet.geo.area import parse_area
 from burgernet.public.models import AppSubscription, AppSubscriptionCell
-from burgernet.public.services import SUBSCRIPTION_RES
+from burgernet.public.services import LANGUAGES, SUBSCRIPTION_RES, app_subscription_delete
 
 log = structlog.get_logger(__name__)
 LOCAL_TZ = zoneinfo.ZoneInfo("Europe/Amsterdam")
@@ -44,11 +43,12 @@ ALIASES = {"started": "start", "expanded": "expansion", "closed": "closing"}
 
 
 @dataclass(frozen=True)
-class PushResult:
-    sent: int = 0
+class AppPush:
+    """One step's app push: the message payload part and who gets it."""
+
+    payload: dict[str, Any]  # Message.payload["push"]
+    addresses: list[str]  # "sub:<id>", one delivery each
     skipped_quiet: int = 0
-    gone: int = 0
-    failed: int = 0
 
 
 def area_cells_r6(area_geojson: Any) -> set[int]:
@@ -93,20 +93,22 @@ def subscriptions_for_area(*, area_geojson: Any) -> list[AppSubscription]:
     )
 
 
-def payload_for(*, action: Action, kind: str, language: str) -> dict[str, Any]:
+def step_text(*, action: Action, kind: str, text: str) -> str:
+    """What the notification says: the description on start and expansion (the SMS text
+    carries the offence and the call-back line, the app shows those itself), the step's own
+    text on follow-up and closing."""
+    if kind in ("follow_up", "closing"):
+        return text or TYPE_DEFAULTS[action.type].headline
+    return action.description
+
+
+def payload_for(*, action: Action, kind: str, language: str, text: str) -> dict[str, Any]:
     """What the app shows: the action id lets it fetch the area and test the position."""
-    headline = TYPE_DEFAULTS[action.type].headline
-    if kind == "closing":
-        text = action.closing_text or headline
-    elif kind == "follow_up":
-        last = action.events.filter(kind="follow_up").order_by("-seq").first()
-        text = str(last.payload.get("text", "")) if last else action.description
-    else:
-        text = action.description
+    title = f"Burgernet: {action.title}" if action.title else "Burgernet"
     return {
         "action_id": action.pk,
         "kind": kind,
-        "title": f"Burgernet: {action.title}" if action.title else "Burgernet",
+        "title": f"{EXERCISE_PREFIX}{title}" if action.exercise else title,
         "text": text,
         "url": reverse("public:app") + f"#action-{action.pk}",
         "lang": language,
@@ -114,73 +116,82 @@ def payload_for(*, action: Action, kind: str, language: str) -> dict[str, Any]:
     }
 
 
-def vapid() -> Vapid:
-    if not settings.VAPID_PRIVATE_KEY:
-        raise RuntimeError("VAPID_PRIVATE_KEY is not set (see `burgernet vapid_keys`)")
-    return Vapid.from_raw(settings.VAPID_PRIVATE_KEY.encode())
+def app_push_for_step(*, action: Action, kind: str, text: str = "") -> AppPush:
+    """The app push of one lifecycle step of `action` (start, expansion, follow_up, closing,
+    or the dossier kinds started/expanded/closed): the payload per language with TTL and
+    Urgency, and the subscriptions near the area, minus those in quiet hours when the action
+    is not urgent. `text` is the step's message (follow-up and closing).
 
-
-def push_send(
-    *, sub: AppSubscription, payload: dict[str, Any], urgent: bool, ttl: int, session: Any = None
-) -> str:
-    """Encrypt and post one message. Returns "sent", "gone" (deleted) or "failed"."""
-    try:
-        webpush(
-            subscription_info={
-                "endpoint": sub.endpoint,
-                "keys": {"p256dh": sub.p256dh, "auth": sub.auth},
-            },
-            data=json.dumps(payload, ensure_ascii=False),
-            vapid_private_key=vapid(),
-            vapid_claims={"sub": settings.VAPID_SUBJECT},
-            content_encoding="aes128gcm",
-            ttl=ttl,
-            headers={"Urgency": "high" if urgent else "normal"},
-            timeout=10,
-            requests_session=session,
-        )
-    except WebPushException as exc:
-        status = exc.response.status_code if exc.response is not None else None
-        if status in (404, 410):
-            sub.delete()
-            log.info("push_subscription_gone", subscription_id=sub.pk, status=status)
-            return "gone"
-        log.warning("push_failed", subscription_id=sub.pk, status=status)
-        return "failed"
-    except requests.RequestException as exc:
-        log.warning("push_failed", subscription_id=sub.pk, error=type(exc).__name__)
-        return "failed"
-    return "sent"
-
-
-def push_for_action_event(*, action: Action, kind: str) -> PushResult:
-    """Push one lifecycle step of `action` (start, expansion, follow_up, closing, or the
-    dossier kinds started/expanded/closed) to app subscribers near its area.
-
-    Call it after commit (`transaction.on_commit`). Exercise actions are never pushed.
-    Non-urgent actions wait out nobody's quiet hours: they are skipped for those subscribers.
+    Exercises get the same (the dispatch engine sends them only to exercise accounts, which
+    point at a test push service).
     """
     kind = ALIASES.get(kind, kind)
     if kind not in TTLS:
         raise ValueError(f"unknown push kind {kind!r}")
-    if action.exercise or not settings.VAPID_PRIVATE_KEY:
-        if not action.exercise:
-            log.warning("push_disabled_no_vapid_key", action_id=action.pk)
-        return PushResult()
     urgent = TYPE_DEFAULTS[action.type].urgent
     now = clock.now()
-    counts = {"sent": 0, "gone": 0, "failed": 0}
+    body = step_text(action=action, kind=kind, text=text)
+    addresses: list[str] = []
     skipped = 0
-    with requests.Session() as session:
-        for sub in subscriptions_for_area(area_geojson=action.area):
-            if not urgent and in_quiet_hours(sub, now):
-                skipped += 1
-                continue
-            language = (sub.languages or ["nl"])[0]
-            payload = payload_for(action=action, kind=kind, language=language)
-            counts[
-                push_send(sub=sub, payload=payload, urgent=urgent, ttl=TTLS[kind], session=session)
-            ] += 1
-    result = PushResult(skipped_quiet=skipped, **counts)
-    log.info("push_for_action_event", action_id=action.pk, kind=kind, **counts, skipped=skipped)
-    return result
+    for sub in subscriptions_for_area(area_geojson=action.area):
+        if not urgent and in_quiet_hours(sub, now):
+            skipped += 1
+            continue
+        addresses.append(address(sub.pk))
+    payload = {
+        "ttl": TTLS[kind],
+        "urgency": "high" if urgent else "normal",
+        # A retry may not outlive the alert: the adapter sends what is left of the TTL.
+        "expires_at": now.timestamp() + TTLS[kind],
+        "messages": {
+            language: payload_for(action=action, kind=kind, language=language, text=body)
+            for language in LANGUAGES
+        },
+    }
+    log.info(
+        "app_push_planned",
+        action_id=action.pk,
+        kind=kind,
+        subscriptions=len(addresses),
+        skipped_quiet=skipped,
+    )
+    return AppPush(payload=payload, addresses=addresses, skipped_quiet=skipped)
+
+
+# --- Hooks for the dispatch engine (registered in PublicConfig.ready) ---------------------------
+
+
+def _subscription_id(addr: str) -> int | None:
+    if not addr.startswith(ADDRESS_PREFIX):
+        return None
+    raw = addr[len(ADDRESS_PREFIX) :]
+    return int(raw) if raw.isdigit() else None
+
+
+def push_targets_resolve(addresses: list[str]) -> dict[str, PushTarget]:
+    """Endpoint, keys and language of the subscriptions behind `addresses` (one query per
+    thousand); expired or deleted ones are left out, so their deliveries end as gone."""
+    ids = {i for a in addresses if (i := _subscription_id(a)) is not None}
+    found: dict[str, PushTarget] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 1000):
+        rows = AppSubscription.objects.filter(
+            pk__in=ordered[start : start + 1000], expires_at__gt=clock.now()
+        ).values_list("pk", "endpoint", "p256dh", "auth", "languages")
+        for pk, endpoint, p256dh, auth, languages in rows:
+            language = languages[0] if languages else "nl"
+            found[address(pk)] = PushTarget(
+                endpoint=endpoint, p256dh=p256dh, auth=auth, language=language
+            )
+    return found
+
+
+def push_target_gone(addr: str) -> None:
+    """The push service no longer knows this subscription: forget it."""
+    sub_id = _subscription_id(addr)
+    if sub_id is None:
+        return
+    endpoint = AppSubscription.objects.filter(pk=sub_id).values_list("endpoint", flat=True).first()
+    if endpoint is not None:
+        app_subscription_delete(endpoint=endpoint)
+        log.info("app_subscription_gone", subscription_id=sub_id)

@@ -1,7 +1,8 @@
 """An action end to end, through the real registry, the real outbox and the mock provider over
 HTTP: the people inside are exactly those an independent distance recount says, a reached
 participant's call goes to the right control room and shows in the console, expanding reaches
-only the new ones, closing reaches everyone, the public page shows the outcome."""
+only the new ones, closing reaches everyone, the public page shows the outcome. An app user
+near the Dam gets each step as an encrypted push through the same outbox."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ from burgernet.dispatch.tests.conftest import (
 from burgernet.geo.area import Circle
 from burgernet.participants.models import Participant, PhoneNumber
 from burgernet.participants.tests.factories import make_participant
+from burgernet.public import services as public_services
+from burgernet.public.management.commands.vapid_keys import vapid_key_pair
 
 pytestmark = pytest.mark.django_db
 CENTRE = (52.3731, 4.8926)  # Dam, Amsterdam
@@ -94,9 +97,18 @@ def sms_to(mock, text_start: str) -> list[str]:
 def test_missing_child_from_start_to_publication(
     people, mock_provider, configure_accounts, settings, login_client
 ) -> None:
+    settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY = vapid_key_pair()
     configure_accounts(
         gateway_account("gw", mock_provider.url),
         twilio_account("tv", mock_provider.url, channel="voice"),
+        {"name": "wp", "channel": "push", "adapter": "webpush"},
+    )
+    public_services.app_subscription_upsert(
+        endpoint=f"{mock_provider.url}/push/app-user",
+        # A real P-256 point and auth secret, as a browser sends them.
+        p256dh="BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+        auth="tBHItJI5svbpez7KI4CCXg",
+        places=[public_services.Place(*CENTRE)],
     )
     centre = DispatchCentreFactory(phone_number="+31205559999")
     dispatcher = StaffUserFactory(organisation=centre, roles=[Role.DISPATCHER])
@@ -116,6 +128,9 @@ def test_missing_child_from_start_to_publication(
     assert 5 < len(first) < 80
     assert sms_to(mock_provider, "Dit is een oproep van Burgernet.") == sorted(first)
     assert "+31629999999" not in first
+    dispatch.deliveries_drain(channel="push")
+    (push,) = mock_messages(mock_provider, channel="push")
+    assert (push["to"], push["urgency"]) == ("app-user", "high")
 
     # A reached participant calls the free number: put through to this control room, and the
     # call shows in the console's live panel.
@@ -138,6 +153,7 @@ def test_missing_child_from_start_to_publication(
     live = login_client(dispatcher).get(reverse("actions:live", args=[action.pk])).content.decode()
     assert "Belt terug; doorverbonden met de meldkamer." in live
     assert "m van het incident" in live
+    assert "app-pushbericht" in live  # the console's progress per channel includes app push
 
     # Expanding reaches only the newly covered participants.
     services.action_expand(
@@ -155,6 +171,10 @@ def test_missing_child_from_start_to_publication(
     )
     dispatch.deliveries_drain(channel="sms")
     assert sms_to(mock_provider, "Burgernet: de actie is beëindigd.") == sorted(inside(4000))
+    dispatch.deliveries_drain(channel="push")
+    pushes = mock_messages(mock_provider, channel="push", to="app-user")
+    assert len(pushes) == 3  # start, expansion, closing
+    assert sorted(p["ttl"] > 3600 for p in pushes) == [False, False, True]  # closing lives longer
 
     services.action_publish(
         action=action, by=dispatcher, public_summary="Het meisje is gevonden dankzij een tip."

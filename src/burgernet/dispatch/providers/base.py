@@ -76,6 +76,8 @@ class OutgoingItem:
     email_text: str = ""
     # Extra headers of this one mail (e.g. List-Unsubscribe), from dispatch.personalize.
     email_headers: tuple[tuple[str, str], ...] = ()
+    # The message's structured content (Message.payload), for channels that carry data.
+    payload: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class ItemResult:
     cost: Decimal | None = None
     segments: int | None = None
     error: str = ""
+    # For "retry": not before this many seconds (the recipient's server said Retry-After).
+    retry_after: float | None = None
 
 
 class ProviderError(Exception):
@@ -125,6 +129,12 @@ class Adapter(ABC):
     def __init__(self, account: ProviderAccount) -> None:
         self.account = account
 
+    @classmethod
+    def check_account(cls, account: ProviderAccount) -> None:
+        """Raise ImproperlyConfigured when `account` cannot work (called when the
+        configuration is read, so a mistake shows at start-up, not at the first send)."""
+        return
+
     @abstractmethod
     def send_batch(self, items: list[OutgoingItem]) -> list[ItemResult]:
         """Hand `items` to the provider; one result per item, in any order."""
@@ -143,6 +153,10 @@ class VoiceAdapter(Adapter):
 
 class EmailAdapter(Adapter):
     channel = "email"
+
+
+class PushAdapter(Adapter):
+    channel = "push"
 
 
 def parse_retry_after(value: str | None) -> float | None:

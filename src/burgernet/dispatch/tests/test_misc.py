@@ -55,9 +55,11 @@ def test_demo_mode_points_at_the_mock_provider(settings) -> None:
     settings.PROVIDER_ACCOUNTS = ""
     settings.MOCK_PROVIDER_URL = "http://127.0.0.1:8025"
     accounts = provider_accounts()
-    assert {a.channel for a in accounts} == {"sms", "voice", "email"}
+    assert {a.channel for a in accounts} == {"sms", "voice", "email", "push"}
     assert all(
-        a.options.get("url", a.options.get("base_url", "")).startswith("http://127.0.0.1:8025")
+        a.options.get(
+            "url", a.options.get("base_url", a.options.get("push_service_url", ""))
+        ).startswith("http://127.0.0.1:8025")
         for a in accounts
         if a.channel != "email"
     )

@@ -69,3 +69,7 @@ class Actions:
 @pytest.fixture
 def actions(db) -> Actions:
     return Actions()
+
+
+# The dispatch engine's real mock provider on loopback, and accounts pointing at it (app push).
+from burgernet.dispatch.tests.conftest import configure_accounts, mock_provider  # noqa: E402,F401
