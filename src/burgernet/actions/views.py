@@ -280,7 +280,7 @@ def photo_file(request: HttpRequest, name: str) -> FileResponse:
 
 
 @staff_required()
-def response_media(request: HttpRequest, pk: int, response_pk: int) -> HttpResponse:
+def response_media(request: HttpRequest, pk: int, response_pk: int) -> FileResponse:
     """The photo or video sent with a tip, for staff who may open the action; never cached,
     and each opening of a participant's tip is access-logged."""
     action = _action_or_404(request, pk)

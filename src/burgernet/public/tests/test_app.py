@@ -139,7 +139,11 @@ def test_tip_with_photo_lands_in_the_console_without_exif(client, actions, login
 
     live = login_client(actions.user).get(reverse("actions:live", args=[action.pk]))
     assert "Jongen gezien bij het station" in live.content.decode()
-    assert tip.media.url in live.content.decode()
+    media_url = reverse("actions:response_media", args=[action.pk, tip.pk])
+    assert f'src="{media_url}"' in live.content.decode()
+    served = login_client(actions.user).get(media_url)
+    with Image.open(io.BytesIO(b"".join(served.streaming_content))) as image:
+        assert not image.getexif()
 
 
 @pytest.mark.parametrize(
