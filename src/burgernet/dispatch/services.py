@@ -73,6 +73,7 @@ def message_create(
     email_subject: str = "",
     email_html: str = "",
     email_text: str = "",
+    payload: dict[str, Any] | None = None,
     source_type: str = "",
     source_id: str = "",
     exercise: bool = False,
@@ -94,6 +95,7 @@ def message_create(
         email_subject=email_subject,
         email_html=email_html,
         email_text=email_text,
+        payload=payload or {},
         source_type=source_type,
         source_id=str(source_id),
         exercise=exercise,
@@ -107,6 +109,9 @@ def delivery_key(message_id: int, channel: str, address: str) -> str:
 
 
 _CHANNEL_TEXT = {
+    # Broadcast and partner webhooks carry what they send in the structured payload.
+    Channel.BROADCAST: ("payload",),
+    Channel.WEBHOOK: ("payload",),
     Channel.SMS: ("sms_text",),
     Channel.VOICE: ("voice_text",),
     Channel.EMAIL: ("email_subject", "email_text"),
@@ -443,6 +448,7 @@ def _item(delivery: Delivery, message: Message) -> OutgoingItem:
         email_subject=message.email_subject,
         email_html=message.email_html,
         email_text=message.email_text,
+        payload=message.payload,
     )
 
 
@@ -521,7 +527,7 @@ def _collect(
         elif result.outcome == "permanent":
             outcome.permanent.append((delivery, result.error or "rejected"))
         else:
-            outcome.retry.append((delivery, result.error or "retry", 0.0, ""))
+            outcome.retry.append((delivery, result.error or "retry", result.retry_after or 0.0, ""))
 
 
 def backoff_seconds(attempts: int, retry_after: float = 0.0) -> float:
@@ -568,7 +574,17 @@ def deliveries_send_claimed(*, deliveries: list[Delivery]) -> int:
             order = [first] if pinned else [first, *[a for a in order if a.name != name]]
         _try_accounts(group, order, messages, outcome, pinned=pinned)
     _record(outcome, token=token, messages=messages)
+    _record_acknowledged(outcome, token=token)
     return len(outcome.accepted)
+
+
+def _record_acknowledged(outcome: _Outcome, *, token: str) -> None:
+    """Deliveries the recipient itself acknowledged (a partner webhook's 2xx) are delivered."""
+    ids = [d.pk for d, result, _ in outcome.accepted if result.delivered]
+    if ids:
+        Delivery.objects.filter(id__in=ids, claimed_by=token, state=DeliveryState.SENT).update(
+            state=DeliveryState.DELIVERED, delivered_at=clock.now()
+        )
 
 
 def _update_from_values(

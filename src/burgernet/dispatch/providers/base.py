@@ -76,6 +76,8 @@ class OutgoingItem:
     email_text: str = ""
     # Extra headers of this one mail (e.g. List-Unsubscribe), from dispatch.personalize.
     email_headers: tuple[tuple[str, str], ...] = ()
+    # The message's structured content (broadcast text, partner webhook bodies).
+    payload: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,10 @@ class ItemResult:
     cost: Decimal | None = None
     segments: int | None = None
     error: str = ""
+    # With outcome "retry": not before this many seconds (the peer's Retry-After).
+    retry_after: float | None = None
+    # "accepted" by the final recipient itself (a partner's 2xx): delivered, no receipt follows.
+    delivered: bool = False
 
 
 class ProviderError(Exception):
@@ -143,6 +149,18 @@ class VoiceAdapter(Adapter):
 
 class EmailAdapter(Adapter):
     channel = "email"
+
+
+class BroadcastAdapter(Adapter):
+    """One item per broadcast target; the address is the target's name."""
+
+    channel = "broadcast"
+
+
+class WebhookAdapter(Adapter):
+    """One item per partner webhook; the address is the partner's name."""
+
+    channel = "webhook"
 
 
 def parse_retry_after(value: str | None) -> float | None:

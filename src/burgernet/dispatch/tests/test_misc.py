@@ -55,11 +55,12 @@ def test_demo_mode_points_at_the_mock_provider(settings) -> None:
     settings.PROVIDER_ACCOUNTS = ""
     settings.MOCK_PROVIDER_URL = "http://127.0.0.1:8025"
     accounts = provider_accounts()
-    assert {a.channel for a in accounts} == {"sms", "voice", "email"}
+    # Broadcast and partner webhooks have built-in accounts; their targets are the mock too.
+    assert {a.channel for a in accounts} == {"sms", "voice", "email", "broadcast", "webhook"}
     assert all(
         a.options.get("url", a.options.get("base_url", "")).startswith("http://127.0.0.1:8025")
         for a in accounts
-        if a.channel != "email"
+        if a.channel in ("sms", "voice")
     )
 
 
