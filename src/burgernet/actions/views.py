@@ -17,6 +17,7 @@ from burgernet.actions import outbox, selectors, services, texts
 from burgernet.actions.forms import ActionForm, CloseForm, ExpandForm, FollowUpForm, PublishForm
 from burgernet.actions.models import Action, ActionStatus, ActionType
 from burgernet.core import clock
+from burgernet.dispatch.models import Channel
 from burgernet.geo.area import AreaError, Circle, parse_area
 
 
@@ -225,7 +226,12 @@ def action_live(request: HttpRequest, pk: int) -> HttpResponse:
     action = _action_or_404(request, pk)
     progress: dict[str, dict[str, int]] = {}
     if action.status != ActionStatus.DRAFT:
-        progress = outbox.progress(action_id=action.pk)
+        # Rows named as the dispatcher knows the channels ("uitzending", "partnerkoppeling");
+        # refused for good (a partner's 4xx, an unknown number) counts as failed too.
+        for channel, states in outbox.progress(action_id=action.pk).items():
+            label = str(Channel(channel).label) if channel in Channel.values else channel
+            failed = states.get("failed", 0) + states.get("undeliverable", 0)
+            progress[label] = {**states, "failed": failed}
     responses = list(selectors.responses_for(action=action)[:100])
     return render(
         request,
