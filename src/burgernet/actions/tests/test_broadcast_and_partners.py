@@ -407,3 +407,41 @@ def test_demo_mode_has_a_broadcast_target_and_two_partners_on_the_mock(settings)
         "cap": "http://127.0.0.1:8025/partner/demo-cap",
     }
     targets.clear_cache()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_console_offers_broadcast_and_shows_its_progress(signed_in_page, peers) -> None:
+    from django.urls import reverse
+    from playwright.sync_api import expect
+
+    from burgernet.actions.models import Action
+    from burgernet.conftest import screenshot_dir
+
+    user = dispatcher()
+    page = signed_in_page(user, reverse("actions:new"), viewport={"width": 1280, "height": 800})
+    page.select_option("#id_type", "missing_child")
+    broadcast = page.get_by_label("uitzending (sociale media en groepskanalen)")
+    expect(broadcast).to_be_visible()
+    expect(broadcast).not_to_be_checked()  # a choice, not a default
+    page.fill("#id_description", "Meisje, 6 jaar, gele jas.")
+    broadcast.check()
+    page.fill("#address-q", "Amsterdam")
+    page.locator("#address-results button").first.click()
+    expect(page.locator("#reach-sms")).not_to_have_text("–")
+    page.click("text=Opslaan als concept")
+
+    expect(page.locator("#broadcast-confirmation")).to_contain_text("social")
+    page.click("#start-button")
+    page.wait_for_selector("#action-status:has-text('actief')")
+    assert Action.objects.get().channels == ["voice", "sms", "broadcast"]
+
+    drain()
+    row = page.locator("#progress-table tbody tr", has_text="uitzending")
+    # Queued, sent, delivered, failed: both targets took it (real alerts reach the one
+    # marked exercise too).
+    expect(row.locator("td")).to_have_text(["uitzending", "0", "0", "2", "0"], timeout=3000)
+    expect(page.locator("#progress-table tbody")).to_contain_text("partnerkoppeling")
+    shots = screenshot_dir()
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "console-broadcast.png"), full_page=True)
