@@ -51,11 +51,21 @@ class PartnerWebhookAdapter(WebhookAdapter):
         self.client.close()
 
     def send_batch(self, items: list[OutgoingItem]) -> list[ItemResult]:
-        # Partners are independent peers: one slow partner must not hold up the others.
-        if len(items) == 1:
-            return [self._send(items[0])]
-        with ThreadPoolExecutor(max_workers=min(8, len(items))) as pool:
-            return list(pool.map(self._send, items))
+        # Partners are independent peers: one slow partner must not hold up the others. Each
+        # partner's own items go one after the other, in the order claimed (oldest first),
+        # so it sees the steps of an action in order unless a retry comes in between.
+        by_partner: dict[str, list[OutgoingItem]] = {}
+        for item in items:
+            by_partner.setdefault(item.address, []).append(item)
+        if len(by_partner) == 1:
+            return self._send_in_order(items)
+        with ThreadPoolExecutor(max_workers=min(8, len(by_partner))) as pool:
+            return [
+                r for results in pool.map(self._send_in_order, by_partner.values()) for r in results
+            ]
+
+    def _send_in_order(self, items: list[OutgoingItem]) -> list[ItemResult]:
+        return [self._send(item) for item in items]
 
     def _send(self, item: OutgoingItem) -> ItemResult:
         partner = partner_webhook(item.address)
