@@ -40,8 +40,11 @@ def public_url(action: Action) -> str:
 def public_title(action: Action) -> str:
     """The title the public sees; neutral when the offence is left out (titles often name it)."""
     if action.omit_offence:
-        regions = ", ".join(r.name for r in action.regions.all())
-        title = f"{NEUTRAL_TITLE} in {regions}" if regions else NEUTRAL_TITLE
+        from burgernet.geo.selectors import region_for_point
+
+        # The municipality of the incident (the page behind the link shows the whole area).
+        region = region_for_point(lat=action.incident_lat, lon=action.incident_lon)
+        title = f"{NEUTRAL_TITLE} in {region.name}" if region else NEUTRAL_TITLE
     else:
         title = action.title
     return f"{texts.EXERCISE_PREFIX}{title}" if action.exercise else title
