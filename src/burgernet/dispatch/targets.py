@@ -122,10 +122,12 @@ def _from_env(where: str, entry: dict[str, Any], key: str) -> str:
     return value
 
 
-def parse_broadcast_targets(raw: object) -> list[BroadcastTarget]:
-    """Targets from the `BROADCAST_TARGETS` value (ImproperlyConfigured naming the entry)."""
-    import apprise
+def parse_broadcast_targets(raw: object, *, check_urls: bool = False) -> list[BroadcastTarget]:
+    """Targets from the `BROADCAST_TARGETS` value (ImproperlyConfigured naming the entry).
 
+    `check_urls` asks Apprise whether it can use each URL: its first use loads every plugin
+    (about a second), so only the start-up check does it, not a web request or a worker.
+    """
     targets: list[BroadcastTarget] = []
     seen: set[str] = set()
     for index, item in enumerate(_entries("BROADCAST_TARGETS", raw)):
@@ -138,7 +140,7 @@ def parse_broadcast_targets(raw: object) -> list[BroadcastTarget]:
         if not isinstance(raw_url, str) or not raw_url:
             raise ImproperlyConfigured(f"{where}.url (or url_env) is required")
         url = raw_url
-        if apprise.Apprise.instantiate(url) is None:
+        if check_urls and not _apprise_can_use(url):
             # Never echo the URL itself: it may carry a token.
             scheme = url.split("://", 1)[0] if "://" in url else "?"
             raise ImproperlyConfigured(
@@ -153,6 +155,12 @@ def parse_broadcast_targets(raw: object) -> list[BroadcastTarget]:
             )
         )
     return targets
+
+
+def _apprise_can_use(url: str) -> bool:
+    import apprise
+
+    return apprise.Apprise.instantiate(url) is not None
 
 
 def parse_partner_webhooks(raw: object) -> list[PartnerWebhook]:
@@ -265,7 +273,10 @@ def check_configuration(**kwargs: Any) -> list[checks.CheckMessage]:
     """System check: a bad entry stops `serve`, `migrate` and the workers at start-up."""
     errors: list[checks.CheckMessage] = []
     for setting, read in (
-        ("BROADCAST_TARGETS", broadcast_targets),
+        (
+            "BROADCAST_TARGETS",
+            lambda: parse_broadcast_targets(settings.BROADCAST_TARGETS, check_urls=True),
+        ),
         ("PARTNER_WEBHOOKS", partner_webhooks),
     ):
         try:

@@ -20,7 +20,7 @@ from django.conf import settings
 
 from burgernet.dispatch.providers import register
 from burgernet.dispatch.providers.base import BroadcastAdapter, ItemResult, OutgoingItem
-from burgernet.dispatch.targets import BroadcastTarget, broadcast_target
+from burgernet.dispatch.targets import broadcast_target
 
 log = structlog.get_logger(__name__)
 
@@ -58,7 +58,17 @@ class AppriseBroadcast(BroadcastAdapter):
         body = str(item.payload.get("body", ""))
         if not body:
             return self._permanent(item, "the message has no broadcast text")
-        ok, error = self._notify(target, item, title=str(item.payload.get("title", "")), body=body)
+        notifier = apprise.Apprise(
+            asset=apprise.AppriseAsset(
+                app_id="Burgernet", app_desc="Burgernet", app_url=settings.SITE_URL
+            )
+        )
+        if not notifier.add(_with_delivery_header(target.url, item.idempotency_key)):
+            # Checked at start-up (`burgernet check`); it will not get better by retrying.
+            return self._permanent(item, f"Apprise cannot use the URL of {target.name!r}")
+        with apprise.LogCapture(level=logging.WARNING) as captured:
+            ok = bool(notifier.notify(title=str(item.payload.get("title", "")), body=body))
+            error = "" if ok else _last_error(captured.getvalue())
         if ok:
             # The channel itself took it: posted, no receipt will follow.
             return ItemResult(
@@ -66,19 +76,6 @@ class AppriseBroadcast(BroadcastAdapter):
             )
         log.warning("broadcast_failed", target=target.name, error=error)
         return ItemResult(item.idempotency_key, "retry", error=error)
-
-    def _notify(
-        self, target: BroadcastTarget, item: OutgoingItem, *, title: str, body: str
-    ) -> tuple[bool, str]:
-        asset = apprise.AppriseAsset(
-            app_id="Burgernet", app_desc="Burgernet", app_url=settings.SITE_URL
-        )
-        notifier = apprise.Apprise(asset=asset)
-        if not notifier.add(_with_delivery_header(target.url, item.idempotency_key)):
-            return False, "Apprise cannot use the target URL"
-        with apprise.LogCapture(level=logging.WARNING) as captured:
-            ok = bool(notifier.notify(title=title, body=body))
-            return ok, "" if ok else _last_error(captured.getvalue())
 
     @staticmethod
     def _permanent(item: OutgoingItem, error: str) -> ItemResult:
