@@ -17,6 +17,7 @@ Exercise actions reach only targets and partners marked `exercise`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from typing import Any
 
@@ -37,14 +38,22 @@ def public_url(action: Action) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("public:action", args=[action.pk])
 
 
+@functools.lru_cache(maxsize=256)
+def _municipality_at(lat: float, lon: float) -> str:
+    """Name of the municipality at a point; cached, as one step asks up to four times (JSON,
+    broadcast, CAP in two languages) inside the start transaction."""
+    from burgernet.geo.selectors import region_for_point
+
+    region = region_for_point(lat=lat, lon=lon)
+    return region.name if region else ""
+
+
 def public_title(action: Action) -> str:
     """The title the public sees; neutral when the offence is left out (titles often name it)."""
     if action.omit_offence:
-        from burgernet.geo.selectors import region_for_point
-
         # The municipality of the incident (the page behind the link shows the whole area).
-        region = region_for_point(lat=action.incident_lat, lon=action.incident_lon)
-        title = f"{NEUTRAL_TITLE} in {region.name}" if region else NEUTRAL_TITLE
+        name = _municipality_at(action.incident_lat, action.incident_lon)
+        title = f"{NEUTRAL_TITLE} in {name}" if name else NEUTRAL_TITLE
     else:
         title = action.title
     return f"{texts.EXERCISE_PREFIX}{title}" if action.exercise else title
