@@ -235,6 +235,10 @@ def test_broadcast_carries_the_public_text_without_the_offence(peers, settings) 
     event = json.loads(requests_to(peers, "ov-schermen")[0]["body"])
     assert event["action"]["type"] is None and event["action"]["offence_omitted"] is True
     assert "overval" not in json.dumps(event).lower()
+    # CAP too: a neutral event and headline, in both languages.
+    cap = requests_to(peers, "matrixborden")[0]["body"]
+    assert "overval" not in cap.lower() and "robbery" not in cap.lower()
+    assert "<event>Burgernetactie</event>" in cap and "<event>Burgernet action</event>" in cap
 
     services.action_close(action=action, by=user, outcome="apprehended")
     drain()
