@@ -258,6 +258,10 @@ DISPATCH_CIRCUIT_FAILURES = config("DISPATCH_CIRCUIT_FAILURES", 3)
 DISPATCH_CIRCUIT_COOLDOWN_SECONDS = config("DISPATCH_CIRCUIT_COOLDOWN_SECONDS", 10.0)
 DISPATCH_DRAIN_WAIT_SECONDS = config("DISPATCH_DRAIN_WAIT_SECONDS", 5.0)
 DISPATCH_DRAIN_TASKS = config("DISPATCH_DRAIN_TASKS", 2)  # workers woken per message and channel
+# Broadcast (Apprise URLs) and signed partner webhooks (JSON / CAP): JSON lists, secrets from
+# the environment via url_env / secret_env; empty in demo mode means peers on the mock provider.
+BROADCAST_TARGETS = config("BROADCAST_TARGETS", "")
+PARTNER_WEBHOOKS = config("PARTNER_WEBHOOKS", "")
 # Child processes of `burgernet serve`: the dispatch sweeper, and the mock provider in demo mode.
 SERVE_EXTRA_PROCESSES = ["burgernet.dispatch.processes.serve_processes"]
 

@@ -10,7 +10,11 @@ from burgernet.actions.models import ActionType, Outcome
 from burgernet.core.images import CleanImage, ImageError, image_clean, upload_read
 from burgernet.geo.area import Area, AreaError, parse_area
 
-CHANNEL_CHOICES = [("voice", _("voice call")), ("sms", _("SMS"))]
+CHANNEL_CHOICES = [
+    ("voice", _("voice call")),
+    ("sms", _("SMS")),
+    ("broadcast", _("broadcast (social and group channels)")),
+]
 
 
 class AreaField(forms.CharField):
@@ -74,6 +78,16 @@ class ActionForm(forms.Form):
         label=_("Area"),
         error_messages={"required": _("Click the map to set the incident and area.")},
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from burgernet.actions.announce import broadcast_targets_for
+
+        if not broadcast_targets_for(exercise=False):
+            # Nothing configured to broadcast to: no checkbox that can only fail.
+            field = self.fields["channels"]
+            assert isinstance(field, forms.MultipleChoiceField)
+            field.choices = [c for c in CHANNEL_CHOICES if c[0] != "broadcast"]
 
 
 class ExpandForm(forms.Form):

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from burgernet.accounts.models import Organisation, OrganisationKind, Role, StaffUser
-from burgernet.actions import outbox, selectors, texts
+from burgernet.actions import announce, outbox, selectors, texts
 from burgernet.actions.dossier import dossier_append
 from burgernet.actions.models import (
     Action,
@@ -33,7 +33,9 @@ from burgernet.core.images import CleanImage, ImageError, image_clean
 from burgernet.geo.area import Area, Circle, parse_area
 from burgernet.geo.distance import haversine_m
 
-KNOWN_CHANNELS = ("voice", "sms")
+KNOWN_CHANNELS = ("voice", "sms", "broadcast")
+# Channels that reach participants; `broadcast` goes to the configured social channels.
+PARTICIPANT_CHANNELS = ("voice", "sms")
 
 
 def _require_dispatcher(*, user: StaffUser, dispatch_centre_id: int) -> None:
@@ -56,10 +58,23 @@ def _lock(action: Action) -> Action:
     return locked
 
 
-def _check_channels(channels: list[str]) -> list[str]:
+def _check_channels(channels: list[str], *, exercise: bool) -> list[str]:
     unknown = [c for c in channels if c not in KNOWN_CHANNELS]
     if unknown or not channels:
-        raise ValidationError({"channels": _("Choose at least one of: voice, sms.")})
+        raise ValidationError(
+            {
+                "channels": _("Choose at least one of: %(channels)s.")
+                % {"channels": ", ".join(KNOWN_CHANNELS)}
+            }
+        )
+    if announce.BROADCAST in channels and not announce.broadcast_targets_for(exercise=exercise):
+        raise ValidationError(
+            {
+                "channels": _("No broadcast target is configured for exercises.")
+                if exercise
+                else _("No broadcast target is configured.")
+            }
+        )
     return list(dict.fromkeys(channels))
 
 
@@ -101,7 +116,9 @@ def action_create(
     if errors:
         raise ValidationError(errors)
     defaults = texts.TYPE_DEFAULTS[type]
-    chosen = _check_channels(channels if channels is not None else list(defaults.channels))
+    chosen = _check_channels(
+        channels if channels is not None else list(defaults.channels), exercise=exercise
+    )
     lat, lon = incident if incident is not None else area.centre
     now = clock.now()
     sms = texts.compose(
@@ -243,9 +260,8 @@ def _area(action: Action) -> Area:
 def _reach_new(action: Action, area: Area, *, seq: int) -> list[ActionRecipient]:
     """Recipients in `area` not reached before by this action, saved as ActionRecipients."""
     defaults = texts.TYPE_DEFAULTS[action.type]
-    found = outbox.reach(
-        area=area, channels=action.channels, at=clock.now(), category=defaults.category
-    )
+    channels = [c for c in action.channels if c in PARTICIPANT_CHANNELS]
+    found = outbox.reach(area=area, channels=channels, at=clock.now(), category=defaults.category)
     already = set(ActionRecipient.objects.filter(action=action).values_list("channel", "address"))
     fresh: dict[tuple[str, str], ActionRecipient] = {}
     for r in found:
@@ -296,12 +312,13 @@ def action_start(*, action: Action, by: StaffUser) -> Action:
     event = dossier_append(action=action, kind="starting", actor_id=by.pk, payload={})
     recipients = _reach_new(action, _area(action), seq=event.seq)
     message_id = _send(action, kind="start", text=action.sms_text, recipients=recipients)
-    dossier_append(
+    started = dossier_append(
         action=action,
         kind="started",
         actor_id=by.pk,
         payload={"message_id": message_id, "reached": _counts(recipients), "text": action.sms_text},
     )
+    announce.announce(action=action, event=started)
     return action
 
 
@@ -321,12 +338,13 @@ def action_expand(*, action: Action, by: StaffUser, area: Area) -> Action:
     )
     recipients = _reach_new(action, area, seq=event.seq)
     message_id = _send(action, kind="expansion", text=action.sms_text, recipients=recipients)
-    dossier_append(
+    expanded = dossier_append(
         action=action,
         kind="expanded",
         actor_id=by.pk,
         payload={"message_id": message_id, "reached": _counts(recipients)},
     )
+    announce.announce(action=action, event=expanded)
     return action
 
 
@@ -346,12 +364,13 @@ def action_follow_up(*, action: Action, by: StaffUser, text: str) -> Action:
     body = texts.compose_follow_up(text=text, exercise=action.exercise)
     recipients = _everyone(action)
     message_id = _send(action, kind="follow_up", text=body, recipients=recipients)
-    dossier_append(
+    follow_up = dossier_append(
         action=action,
         kind="follow_up",
         actor_id=by.pk,
         payload={"message_id": message_id, "text": body, "reached": _counts(recipients)},
     )
+    announce.announce(action=action, event=follow_up)
     return action
 
 
@@ -391,7 +410,8 @@ def action_close(
         recipients = _everyone(action)
         payload["message_id"] = _send(action, kind="closing", text=body, recipients=recipients)
         payload["reached"] = _counts(recipients)
-    dossier_append(action=action, kind="closed", actor_id=by.pk, payload=payload)
+    closed = dossier_append(action=action, kind="closed", actor_id=by.pk, payload=payload)
+    announce.announce(action=action, event=closed)
     return action
 
 
@@ -411,12 +431,13 @@ def action_publish(*, action: Action, by: StaffUser, public_summary: str) -> Act
     if action.outcome == Outcome.FOUND and action.type.startswith("missing"):
         action.photo_withdrawn = True
     action.save(update_fields=["public_summary", "status", "published_at", "photo_withdrawn"])
-    dossier_append(
+    published = dossier_append(
         action=action,
         kind="published",
         actor_id=by.pk,
         payload={"public_summary": action.public_summary},
     )
+    announce.announce(action=action, event=published)
     return action
 
 

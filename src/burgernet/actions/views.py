@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from burgernet.accounts.models import Role, StaffUser
 from burgernet.accounts.permissions import staff_required, staff_user
-from burgernet.actions import outbox, selectors, services, texts
+from burgernet.actions import announce, outbox, selectors, services, texts
 from burgernet.actions.forms import (
     ActionForm,
     CloseForm,
@@ -172,9 +172,11 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             category=texts.TYPE_DEFAULTS[action.type].category,
         )
         preview = {ch: n for ch, n in preview.items() if ch in action.channels}
-    return render(
-        request, "actions/detail.html", _detail_context(request, action, preview_counts=preview)
-    )
+    context = _detail_context(request, action, preview_counts=preview)
+    if preview is not None and announce.BROADCAST in action.channels:
+        # The dispatcher sees which public channels the start goes to before starting.
+        context["broadcast_targets"] = announce.broadcast_targets_for(exercise=action.exercise)
+    return render(request, "actions/detail.html", context)
 
 
 def _run(request: HttpRequest, action: Action, step: str) -> HttpResponse:

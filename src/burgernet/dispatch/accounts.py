@@ -152,7 +152,31 @@ def _parse(raw: object) -> list[ProviderAccount]:
         account = ProviderAccount(name="webpush", channel="push", adapter="webpush", batch_size=100)
         adapter_class("webpush").check_account(account)
         accounts.append(account)
+    accounts.extend(_builtin_target_accounts(accounts))
     return accounts
+
+
+def _builtin_target_accounts(configured: list[ProviderAccount]) -> list[ProviderAccount]:
+    """Broadcast and partner webhooks always have their account: the adapter sends to the
+    configured targets (BROADCAST_TARGETS, PARTNER_WEBHOOKS) by name. It may carry exercise
+    messages because the targets decide that: only those marked `exercise` get them."""
+    builtin = [
+        ProviderAccount(
+            name="apprise",
+            channel=Channel.BROADCAST,
+            adapter="apprise",
+            batch_size=10,
+            exercise=True,
+        ),
+        ProviderAccount(
+            name="partner-webhooks",
+            channel=Channel.WEBHOOK,
+            adapter="partner_webhook",
+            batch_size=20,
+            exercise=True,
+        ),
+    ]
+    return [a for a in builtin if not any(c.channel == a.channel for c in configured)]
 
 
 def provider_accounts(channel: str | None = None) -> list[ProviderAccount]:

@@ -12,3 +12,9 @@ class DispatchConfig(AppConfig):
         from burgernet.dispatch import providers, tasks  # noqa: F401
 
         providers.adapter_names()
+
+        from django.core import checks
+
+        from burgernet.dispatch.targets import check_configuration
+
+        checks.register(check_configuration)

@@ -18,8 +18,17 @@ Control it over HTTP:
     GET  /_mock/stats                               counts and measured rate per account
     POST /_mock/config   {"fail_share": 0.2, "fail_statuses": [500, 429], "latency_ms": 0,
                           "down": ["acc"], "rate_limits": {"acc": 100}, "receipts": true,
-                          "secrets": {"acc": "..."}, "twilio_auth_token": "..."}
+                          "secrets": {"acc": "..."}, "twilio_auth_token": "...",
+                          "partner_secrets": {"name": "..."}, "script": {"name": [500, 200]}}
     POST /_mock/reset
+
+Broadcast and partner webhooks (the account name is the target's or partner's name, so
+"down", "fail_share" and "rate_limits" work on them too):
+    POST /broadcast/<name>   what an Apprise `json://127.0.0.1:<port>/broadcast/<name>` posts
+    POST /partner/<name>     a signed partner webhook; 401 unless the signature verifies with
+                             partner_secrets[name]; each X-Burgernet-Delivery is taken once
+    GET  /_mock/requests     every request to those two, refused ones included
+"script" answers the next requests of a name with the listed statuses, one per request.
 """
 
 from __future__ import annotations
@@ -41,11 +50,13 @@ from typing import Any
 from py_vapid import Vapid
 from twilio.request_validator import RequestValidator
 
-from burgernet.dispatch.signing import SIGNATURE_HEADER, sign, verify
+from burgernet.dispatch.signing import SIGNATURE_HEADER, sign, verify, verify_signature
 from burgernet.dispatch.sms import sms_segments
+from burgernet.dispatch.targets import DEMO_PARTNER_SECRETS
 
 PUSH_PATH = re.compile(r"^/push/(?P<token>[A-Za-z0-9_.~-]+)$")
 TWILIO_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/(?P<kind>Messages|Calls)\.json$")
+TARGET_PATH = re.compile(r"^/(?P<kind>broadcast|partner)/(?P<name>[^/]+)$")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 DEFAULT_CONFIG: dict[str, Any] = {
@@ -62,6 +73,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "push_gone": [],
     "push_fail": {},
     "push_keep_bodies": True,
+    "partner_secrets": dict(DEMO_PARTNER_SECRETS),  # the demo partners (targets.py)
+    "script": {},
 }
 
 
@@ -81,6 +94,8 @@ class MockState:
     buckets: dict[str, _Bucket] = field(default_factory=dict)
     # Per account: (time, messages newly accepted) of every request that accepted any.
     batches: dict[str, list[tuple[float, int]]] = field(default_factory=lambda: defaultdict(list))
+    # Every broadcast and partner webhook request, with the answer it got.
+    requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     seq: int = 0
 
@@ -92,6 +107,13 @@ class MockState:
             self.counters.clear()
             self.buckets.clear()
             self.batches.clear()
+            self.requests.clear()
+
+    def scripted(self, name: str) -> int | None:
+        """The next status scripted for `name`, if any (consumed)."""
+        with self.lock:
+            statuses = self.config["script"].get(name) or []
+            return int(statuses.pop(0)) if statuses else None
 
     def gate(self, account: str, n: int) -> tuple[int, dict[str, str]] | None:
         """Refuse a request the way a provider would: down, injected failure, rate limit."""
@@ -315,6 +337,10 @@ class MockHandler(BaseHTTPRequestHandler):
                     )
                 ]
             self._reply(200, {"count": len(rows), "messages": rows})
+        elif parsed.path == "/_mock/requests":
+            with state.lock:
+                rows = list(state.requests)
+            self._reply(200, {"count": len(rows), "requests": rows})
         elif parsed.path == "/_mock/stats":
             self._reply(200, state.stats())
         elif parsed.path == "/_mock/health":
@@ -341,6 +367,8 @@ class MockHandler(BaseHTTPRequestHandler):
             self._push(match["token"], body)
         elif match := TWILIO_PATH.match(path):
             self._twilio(match["sid"], match["kind"], body)
+        elif match := TARGET_PATH.match(path):
+            self._target(match["kind"], match["name"], body)
         else:
             self._reply(404, {"error": "not found"})
 
@@ -503,6 +531,67 @@ class MockHandler(BaseHTTPRequestHandler):
         )
         state.note_batch("push", int(first))
         self._reply(201, {}, {"Location": f"/push/{token}/messages/{record['id']}"})
+
+    def _target(self, kind: str, name: str, body: bytes) -> None:
+        """A broadcast post (Apprise JSON) or a signed partner webhook."""
+        state = self.server.state
+        key = self.headers.get("X-Burgernet-Delivery", "")
+        log: dict[str, Any] = {
+            "kind": kind,
+            "name": name,
+            "delivery": key,
+            "event": self.headers.get("X-Burgernet-Event", ""),
+            "content_type": self.headers.get("Content-Type", ""),
+            "signature": self.headers.get(SIGNATURE_HEADER, ""),
+            "body": body.decode("utf-8", "replace"),
+            "at": time.time(),
+        }
+
+        def answer(status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+            log["status"] = status
+            with state.lock:
+                state.requests.append(log)
+            self._reply(status, payload, headers)
+
+        if kind == "partner":
+            secret = str(state.config["partner_secrets"].get(name, ""))
+            signature = self.headers.get(SIGNATURE_HEADER, "")
+            if not verify_signature(secret, body, signature):
+                answer(401, {"error": "bad signature" if secret else "unknown partner"})
+                return
+        self._latency()
+        scripted = state.scripted(name)
+        if scripted is not None and not 200 <= scripted < 300:
+            retry = {"Retry-After": str(state.config["retry_after"])} if scripted == 429 else {}
+            answer(scripted, {"error": "scripted failure"}, retry)
+            return
+        refused = state.gate(name, 1) if scripted is None else None
+        if refused:
+            answer(refused[0], {"error": "refused"}, refused[1])
+            return
+        if kind == "broadcast":
+            try:
+                post = json.loads(body)
+            except ValueError:
+                answer(400, {"error": "body is not JSON"})
+                return
+            text = f"{post.get('title', '')}\n{post.get('message', '')}".strip()
+        else:
+            text = body.decode("utf-8", "replace")
+        record, first = state.accept(
+            account=name,
+            channel="broadcast" if kind == "broadcast" else "webhook",
+            key=key,
+            to=name,
+            text=text,
+            callback="",
+            kind=f"{kind}_{name}",
+        )
+        if first:
+            record["event"] = log["event"]
+            record["content_type"] = log["content_type"]
+        state.note_batch(name, int(first))
+        answer(200, {"id": record["id"], "duplicate": not first})
 
 
 def _pad(segment: str) -> bytes:

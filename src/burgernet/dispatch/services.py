@@ -73,17 +73,18 @@ def message_create(
     email_subject: str = "",
     email_html: str = "",
     email_text: str = "",
+    payload: dict[str, Any] | None = None,
     source_type: str = "",
     source_id: str = "",
     exercise: bool = False,
-    payload: dict[str, Any] | None = None,
 ) -> Message:
     """Store a message (one text per channel) owned by `source_type`/`source_id`.
 
-    `payload` carries the structured content of data channels, one key per channel (e.g.
-    `{"push": {...}}`, see providers/webpush.py). An `exercise` message is only handed to
-    provider accounts marked `exercise` (the mock provider); with none configured its
-    deliveries end undeliverable, never at a real gateway.
+    `payload` carries the structured content of data channels: for app push one key per
+    channel (`{"push": {...}}`, see providers/webpush.py); a broadcast or partner-webhook
+    message carries its title/body or rendered bodies at the top level (actions/announce.py).
+    An `exercise` message is only handed to provider accounts marked `exercise` (the mock
+    provider); with none configured its deliveries end undeliverable, never at a real gateway.
     """
     if lane not in Lane.values:
         raise DispatchError(f"unknown lane {lane!r}", field="lane")
@@ -97,10 +98,10 @@ def message_create(
         email_subject=email_subject,
         email_html=email_html,
         email_text=email_text,
+        payload=payload or {},
         source_type=source_type,
         source_id=str(source_id),
         exercise=exercise,
-        payload=payload or {},
         created_at=clock.now(),
     )
 
@@ -111,6 +112,9 @@ def delivery_key(message_id: int, channel: str, address: str) -> str:
 
 
 _CHANNEL_TEXT = {
+    # Broadcast and partner webhooks carry what they send in the structured payload.
+    Channel.BROADCAST: ("payload",),
+    Channel.WEBHOOK: ("payload",),
     Channel.SMS: ("sms_text",),
     Channel.VOICE: ("voice_text",),
     Channel.EMAIL: ("email_subject", "email_text"),
@@ -578,7 +582,17 @@ def deliveries_send_claimed(*, deliveries: list[Delivery]) -> int:
             order = [first] if pinned else [first, *[a for a in order if a.name != name]]
         _try_accounts(group, order, messages, outcome, pinned=pinned)
     _record(outcome, token=token, messages=messages)
+    _record_acknowledged(outcome, token=token)
     return len(outcome.accepted)
+
+
+def _record_acknowledged(outcome: _Outcome, *, token: str) -> None:
+    """Deliveries the recipient itself acknowledged (a partner webhook's 2xx) are delivered."""
+    ids = [d.pk for d, result, _ in outcome.accepted if result.delivered]
+    if ids:
+        Delivery.objects.filter(id__in=ids, claimed_by=token, state=DeliveryState.SENT).update(
+            state=DeliveryState.DELIVERED, delivered_at=clock.now()
+        )
 
 
 def _update_from_values(

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from burgernet.actions import public_selectors
 from burgernet.actions.models import Action, ActionEvent, ActionType, Outcome
@@ -145,14 +146,19 @@ def _area_element(info: ET.Element, area_geojson: dict[str, Any], desc: str) -> 
             _sub(area_el, "polygon", " ".join(f"{lat:.6f},{lon:.6f}" for lon, lat in ring))
 
 
-def cap_document(*, message: CapMessage, earlier: list[CapMessage]) -> bytes:
-    """One CAP 1.2 alert document (UTF-8 XML bytes)."""
+def cap_document(
+    *, message: CapMessage, earlier: list[CapMessage], status: str = "Actual"
+) -> bytes:
+    """One CAP 1.2 alert document (UTF-8 XML bytes); `status` "Exercise" for exercises (only
+    partner webhooks marked exercise get those, the public feed has none)."""
+    from burgernet.actions.announce import public_title
+
     action = message.action
     alert = ET.Element(f"{{{CAP_NS}}}alert")
     _sub(alert, "identifier", message.identifier)
     _sub(alert, "sender", sender())
     _sub(alert, "sent", cap_time(message.sent))
-    _sub(alert, "status", "Actual")
+    _sub(alert, "status", status)
     _sub(alert, "msgType", message.msg_type)
     _sub(alert, "scope", "Public")
     if earlier:
@@ -165,13 +171,16 @@ def cap_document(*, message: CapMessage, earlier: list[CapMessage]) -> bytes:
             info = _sub(alert, "info")
             _sub(info, "language", "nl-NL" if language == "nl" else "en-GB")
             _sub(info, "category", category(action.type))
-            _sub(info, "event", str(ActionType(action.type).label))
+            # The type names the offence: left out when the dispatcher chose so.
+            event = _("Burgernet action") if action.omit_offence else ActionType(action.type).label
+            _sub(info, "event", str(event))
             _sub(info, "responseType", "AllClear" if closing else "Monitor")
             _sub(info, "urgency", "Past" if closing else ("Immediate" if urgent else "Expected"))
             _sub(info, "severity", "Minor" if closing else ("Severe" if urgent else "Moderate"))
             _sub(info, "certainty", "Observed")
             _sub(info, "senderName", "Burgernet")
-            _sub(info, "headline", (action.title or str(ActionType(action.type).label))[:160])
+            headline = public_title(action) or str(ActionType(action.type).label)
+            _sub(info, "headline", headline[:160])
             _sub(info, "description", message.text or action.description)
             if not closing:
                 number = settings.CALLBACK_NUMBER

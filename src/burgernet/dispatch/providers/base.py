@@ -76,7 +76,8 @@ class OutgoingItem:
     email_text: str = ""
     # Extra headers of this one mail (e.g. List-Unsubscribe), from dispatch.personalize.
     email_headers: tuple[tuple[str, str], ...] = ()
-    # The message's structured content (Message.payload), for channels that carry data.
+    # The message's structured content (Message.payload): the app push payload under "push",
+    # a broadcast's title/body, a partner webhook's rendered bodies.
     payload: dict[str, Any] = field(default_factory=dict)
 
 
@@ -88,8 +89,10 @@ class ItemResult:
     cost: Decimal | None = None
     segments: int | None = None
     error: str = ""
-    # For "retry": not before this many seconds (the recipient's server said Retry-After).
+    # With outcome "retry": not before this many seconds (the peer's Retry-After).
     retry_after: float | None = None
+    # "accepted" by the final recipient itself (a partner's 2xx): delivered, no receipt follows.
+    delivered: bool = False
 
 
 class ProviderError(Exception):
@@ -157,6 +160,18 @@ class EmailAdapter(Adapter):
 
 class PushAdapter(Adapter):
     channel = "push"
+
+
+class BroadcastAdapter(Adapter):
+    """One item per broadcast target; the address is the target's name."""
+
+    channel = "broadcast"
+
+
+class WebhookAdapter(Adapter):
+    """One item per partner webhook; the address is the partner's name."""
+
+    channel = "webhook"
 
 
 def parse_retry_after(value: str | None) -> float | None:
