@@ -78,7 +78,8 @@ def test_app_shows_nearby_action_and_sends_a_tip_with_photo(
         assert not Image.open(io.BytesIO(f.read())).getexif()
     live = login_client(actions.user).get(reverse("actions:live", args=[near.pk]))
     html = live.content.decode()
-    assert "Jongen met blauwe pet bij de Westerkerk" in html and tip.media.url in html
+    media_url = reverse("actions:response_media", args=[near.pk, tip.pk])
+    assert "Jongen met blauwe pet bij de Westerkerk" in html and media_url in html
 
     page.goto(live_server.url + reverse("public:action", args=[near.pk]))
     page.get_by_role("heading", name="Vermist kind Jordaan").wait_for()
