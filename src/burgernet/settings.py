@@ -244,6 +244,9 @@ DISPATCH_CIRCUIT_FAILURES = config("DISPATCH_CIRCUIT_FAILURES", 3)
 DISPATCH_CIRCUIT_COOLDOWN_SECONDS = config("DISPATCH_CIRCUIT_COOLDOWN_SECONDS", 10.0)
 DISPATCH_DRAIN_WAIT_SECONDS = config("DISPATCH_DRAIN_WAIT_SECONDS", 5.0)
 DISPATCH_DRAIN_TASKS = config("DISPATCH_DRAIN_TASKS", 2)  # workers woken per message and channel
+# Days a settled delivery keeps its address (phone number, e-mail) before the retention job
+# blanks it (ADR 0038); the figures (channel, state, cost, timestamps) stay.
+DELIVERY_RETENTION_DAYS = config("DELIVERY_RETENTION_DAYS", 90)
 # Child processes of `burgernet serve`: the dispatch sweeper, and the mock provider in demo mode.
 SERVE_EXTRA_PROCESSES = ["burgernet.dispatch.processes.serve_processes"]
 

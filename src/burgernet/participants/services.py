@@ -714,15 +714,22 @@ def participant_export(*, participant: Participant) -> dict[str, Any]:
 
 
 def participant_erase(*, participant: Participant, kind: str = CounterKind.SIGNOFF) -> None:
-    """Delete every piece of personal data (participant, numbers, places, codes) for good.
+    """Delete every piece of personal data (participant, numbers, places, codes) for good,
+    and blank the participant's addresses in the dispatch outbox.
 
     Only an anonymous count of `kind` for the home municipality remains. The staff access log
     keeps its rows: they hold the former id, no personal data.
     """
+    from burgernet.dispatch.services import deliveries_blank_for_recipient
+
     with transaction.atomic():
         region = _home_region(participant)
         pk = participant.pk
+        addresses = [participant.email, participant.pending_email]
+        addresses += participant.phones.values_list("e164", flat=True)
         participant.delete()  # cascades to phones, verifications and locations
+        # Copies of the numbers and addresses in the dispatch outbox go in the same transaction.
+        deliveries_blank_for_recipient(recipient_ref=pk, addresses=addresses)
         _count(kind=kind, region=region)
     log.info("participants.erased", participant_id=pk, kind=kind)
 
