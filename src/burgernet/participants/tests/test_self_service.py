@@ -18,6 +18,7 @@ from django.utils import timezone
 from burgernet.core.models import AccessLogEntry
 from burgernet.dispatch import services as dispatch
 from burgernet.dispatch.models import Delivery, DeliveryState
+from burgernet.mailings.models import MailBounce
 from burgernet.participants.models import (
     CounterKind,
     Location,
@@ -222,6 +223,10 @@ def test_erase_leaves_nothing_personal(
     dispatch.send_transactional(
         channel="sms", address="+31687654321", text="Code 123456", idempotency_key="code-1"
     )
+    # A bounce report about the address (mailings keeps those).
+    MailBounce.objects.create(
+        address="Willem@example.nl", kind="hard", received_at=participant.created_at
+    )
     _signed_in(client, "willem@example.nl", run_on_commit)
     leftovers = _all_text_in_database()
     assert "Weg Willem" in leftovers and "+31687654321" in leftovers
@@ -231,7 +236,7 @@ def test_erase_leaves_nothing_personal(
 
     leftovers = _all_text_in_database()
     for personal in ("Weg Willem", "willem@example.nl", "+31687654321", "87654321"):
-        assert personal not in leftovers
+        assert personal.lower() not in leftovers.lower()
     assert not Participant.objects.exists()
     assert not PhoneNumber.objects.exists()
     assert not Location.objects.exists()
