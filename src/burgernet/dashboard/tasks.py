@@ -21,3 +21,9 @@ def aggregates_rebuild_day(days_ago: int = 0) -> int:
     return services.aggregates_rebuild(
         day=services.local_today() - dt.timedelta(days=days_ago)
     ).rows
+
+
+@task(queue_name="default")
+def mail_figures_refresh() -> int:
+    """Bring late replies and bounces into the Burgernetmail figures of recent days."""
+    return services.mail_figures_refresh()

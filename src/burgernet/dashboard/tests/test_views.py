@@ -119,10 +119,31 @@ def test_each_chart_has_its_data_and_a_table(world, staff_of, login_client):
 
 
 @pytest.mark.django_db
-def test_mail_figures_say_not_available_and_costs_show(world, staff_of, login_client):
-    html = login_client(staff_of(world.a)).get(reverse("dashboard:home")).content.decode()
-    assert html.count("Nog niet beschikbaar") == 1
+def test_mail_figures_show_with_chart_table_and_csv_and_only_own_mailings(
+    world, staff_of, login_client
+):
+    client = login_client(staff_of(world.a))
+    html = client.get(reverse("dashboard:home")).content.decode()
+    assert "Nog niet beschikbaar" not in html
     assert 'id="t-costs"' in html
+    for slug in ("mailings_by_month", "mail_by_month", "mail_rates"):
+        assert f'id="t-{slug}"' in html
+    data = _json_scripts(html)
+    kinds = {ds["label"]: sum(ds["data"]) for ds in data["chart-mailings_by_month"]["datasets"]}
+    # Municipality a's own mailings only: not b's prevention mail nor the basic team's.
+    assert kinds == {"digitaal buurtonderzoek": 1, "nieuwsbrief": 1}
+    assert {ds["label"] for ds in data["chart-mail_by_month"]["datasets"]} == {
+        "Reacties",
+        "Gebounced",
+        "Afmeldingen",
+    }
+    # Aggregates only: no reply text, no recipient.
+    assert "Ik zag iets" not in html
+    for p in Participant.objects.all():
+        assert p.email not in html
+    rates = client.get(reverse("dashboard:csv", args=["mail_rates"])).content.decode()
+    assert "Reacties per 100 ontvangers,75,00" in rates.replace('"', "")
+    assert "Verzonden mailingen,2" in rates
 
 
 @pytest.mark.django_db

@@ -17,6 +17,7 @@ from burgernet.core.db import require_database
 DEMO_BUILDERS: list[str] = [
     "burgernet.participants.demo.build",
     "burgernet.actions.demo.build",
+    "burgernet.mailings.demo.build",
     # Last: the dashboard's daily figures over everything built before it.
     "burgernet.dashboard.demo.build",
 ]
