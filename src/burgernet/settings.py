@@ -262,6 +262,7 @@ SCHEDULED_JOBS: list[tuple[str, str, str] | tuple[str, str, str, dict[str, objec
         "burgernet.dashboard.tasks.aggregates_rebuild_day",
         {"days_ago": 1},
     ),
+    ("dashboard-mail-figures", "30 0 * * *", "burgernet.dashboard.tasks.mail_figures_refresh"),
     (
         "participants-purge-unconfirmed",
         "30 3 * * *",
