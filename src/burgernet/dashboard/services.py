@@ -442,7 +442,9 @@ def _mail_figures(
 def mail_figures_refresh(*, days: int = MAIL_REFRESH_DAYS) -> int:
     """Recompute only the Burgernetmail columns of the last `days` days (today included), so
     replies and bounces that came in after a mailing's day reach its figures without
-    rebuilding the (costly) participant snapshots. Returns the rows written."""
+    rebuilding the (costly) participant snapshots. Only rows whose figures changed are
+    written, one short update each (on SQLite a long run of writes would starve the task
+    workers' claims). Returns the rows written."""
     today = local_today()
     written = 0
     municipalities = {
@@ -459,28 +461,21 @@ def mail_figures_refresh(*, days: int = MAIL_REFRESH_DAYS) -> int:
         rows: dict[int, _Row] = defaultdict(_Row)
         by_region = {rid: rows[org_id] for rid, org_id in municipalities.items()}
         _mail_figures(start=start, end=end, rows=rows, by_region=by_region)
-        now = clock.now()
-        with transaction.atomic():
-            existing = {
-                f.organisation_id: f
-                for f in DailyFigure.objects.select_for_update().filter(day=day)
-            }
-            changed = []
-            for org_id, r in rows.items():
-                values = r.mail.columns()
-                figure = existing.get(org_id)
-                if figure is None:
-                    if not any(values.values()):
-                        continue
+        stored = {
+            values["organisation_id"]: values
+            for values in DailyFigure.objects.filter(day=day).values("organisation_id", *columns)
+        }
+        for org_id, r in rows.items():
+            values = r.mail.columns()
+            old = stored.get(org_id)
+            if old is None:
+                if any(values.values()):
                     DailyFigure.objects.create(
-                        organisation_id=org_id, day=day, rebuilt_at=now, **values
+                        organisation_id=org_id, day=day, rebuilt_at=clock.now(), **values
                     )
                     written += 1
-                    continue
-                for name, value in values.items():
-                    setattr(figure, name, value)
-                changed.append(figure)
-            DailyFigure.objects.bulk_update(changed, columns, batch_size=500)
-            written += len(changed)
+            elif any(old[name] != value for name, value in values.items()):
+                DailyFigure.objects.filter(organisation_id=org_id, day=day).update(**values)
+                written += 1
     log.debug("dashboard.mail_figures_refreshed", days=days, rows=written)
     return written
