@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 # (participant id, the participant's phone numbers and e-mail addresses)
-ErasureHook = Callable[[int, list[str]], None]
+ErasureHook = Callable[[int, list[str]], object]  # what it returns is ignored
 
 _hooks: dict[str, ErasureHook] = {}
 
