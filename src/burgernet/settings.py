@@ -262,8 +262,54 @@ DISPATCH_DRAIN_TASKS = config("DISPATCH_DRAIN_TASKS", 2)  # workers woken per me
 # the environment via url_env / secret_env; empty in demo mode means peers on the mock provider.
 BROADCAST_TARGETS = config("BROADCAST_TARGETS", "")
 PARTNER_WEBHOOKS = config("PARTNER_WEBHOOKS", "")
+# Days a settled delivery keeps its address (phone number, e-mail) before the retention job
+# blanks it (ADR 0038); the figures (channel, state, cost, timestamps) stay.
+DELIVERY_RETENTION_DAYS = config("DELIVERY_RETENTION_DAYS", 90)
 # Child processes of `burgernet serve`: the dispatch sweeper, and the mock provider in demo mode.
 SERVE_EXTRA_PROCESSES = ["burgernet.dispatch.processes.serve_processes"]
+
+# --- Periodic jobs (`burgernet scheduler`, started by serve; ADR 0073) ----------------------
+# (name, cron schedule in TIME_ZONE, dotted path of a django-tasks task[, keyword arguments]).
+# The scheduler enqueues; the workers run. A task that cannot be imported is skipped with a
+# warning, so a job may name a task of an app that is not installed (yet).
+SCHEDULED_JOBS: list[tuple[str, str, str] | tuple[str, str, str, dict[str, object]]] = [
+    ("dashboard-today", "*/15 * * * *", "burgernet.dashboard.tasks.aggregates_rebuild_day"),
+    (
+        "dashboard-yesterday",
+        "15 0 * * *",
+        "burgernet.dashboard.tasks.aggregates_rebuild_day",
+        {"days_ago": 1},
+    ),
+    ("dashboard-mail-figures", "30 0 * * *", "burgernet.dashboard.tasks.mail_figures_refresh"),
+    (
+        "participants-purge-unconfirmed",
+        "30 3 * * *",
+        "burgernet.participants.tasks.purge_unconfirmed",
+    ),
+    (
+        "public-purge-app-subscriptions",
+        "35 3 * * *",
+        "burgernet.public.tasks.purge_app_subscriptions",
+    ),
+    (
+        "dispatch-delivery-retention",
+        "40 3 * * *",
+        "burgernet.dispatch.tasks.blank_expired_deliveries",
+    ),
+    (
+        "actions-purge-expired-dossiers",
+        "45 3 * * *",
+        "burgernet.actions.tasks.purge_expired_dossiers",
+    ),
+    (
+        "mailings-purge-expired-replies",
+        "50 3 * * *",
+        "burgernet.mailings.tasks.purge_expired_replies",
+    ),
+]
+# Names of jobs to leave out here (e.g. when another system runs them), comma-separated.
+SCHEDULER_DISABLED_JOBS = config("SCHEDULER_DISABLED_JOBS", list[str]())
+SCHEDULER_INTERVAL_SECONDS = config("SCHEDULER_INTERVAL_SECONDS", 20.0)
 
 # --- Logging: structured, with context --------------------------------------------------------
 LOG_LEVEL = config("LOG_LEVEL", "INFO")

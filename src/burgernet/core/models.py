@@ -27,3 +27,23 @@ class AccessLogEntry(models.Model):
         return (
             f"{self.staff_id} viewed participant {self.participant_id} at {self.at:%Y-%m-%d %H:%M}"
         )
+
+
+class ScheduledRun(models.Model):
+    """One slot of a periodic job that a scheduler claimed (and enqueued the task for).
+
+    Unique per (job, slot): two scheduler processes can never both enqueue the same slot.
+    """
+
+    job = models.CharField(max_length=100)
+    slot = models.DateTimeField()
+    claimed_at = models.DateTimeField()
+    task_result_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "slot"], name="core_scheduledrun_once_per_slot")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} at {self.slot:%Y-%m-%d %H:%M}"

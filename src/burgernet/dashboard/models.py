@@ -12,6 +12,8 @@ class DailyFigure(models.Model):
     For a municipality: its participants at the end of the day (with a place inside its
     boundary), sign-ups and sign-offs that day, and the actions started that day whose area
     touched it. For a dispatch centre: the actions it started that day (participant fields 0).
+    For every organisation that sends Burgernetmail (municipalities, basic teams): the
+    mailings it sent that day.
     Police-unit and national figures are sums over these rows, so nothing is counted twice.
     """
 
@@ -42,6 +44,20 @@ class DailyFigure(models.Model):
     # as above): {"sms": euro, ...} and {"sms": deliveries, ...}. Empty without dispatch.
     costs_by_channel = models.JSONField(default=dict)
     deliveries_by_channel = models.JSONField(default=dict)
+    # Burgernetmail sent by this organisation (municipality or basic team) that day, with what
+    # is known of it now (replies and bounces keep coming in for a while, see ADR 0072):
+    mailings_sent = models.PositiveIntegerField(default=0)
+    mailings_by_kind = models.JSONField(default=dict)  # {"inquiry": n, ...}
+    mail_recipients = models.PositiveIntegerField(default=0)
+    mail_delivered = models.PositiveIntegerField(default=0)  # handed over, no bounce
+    mail_bounced = models.PositiveIntegerField(default=0)  # refused, or a bounce report
+    # Mailings with a reply button and their recipients: the denominators of the reply rates.
+    mailings_reply_enabled = models.PositiveIntegerField(default=0)
+    mail_recipients_reply_enabled = models.PositiveIntegerField(default=0)
+    mail_replies = models.PositiveIntegerField(default=0)
+    mailings_replied = models.PositiveIntegerField(default=0)  # with at least one reply
+    # Municipality rows: participants with a place there who unsubscribed that day.
+    mail_unsubscribes = models.PositiveIntegerField(default=0)
     # {"<h3 r7 cell as hex>": participants} inside the municipality (latest days only).
     cells_r7 = models.JSONField(default=dict)
     rebuilt_at = models.DateTimeField()

@@ -12,7 +12,7 @@ from typing import Any
 import h3
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Max, Sum
+from django.db.models import Max, Q, Sum
 from django.utils.translation import gettext as _
 
 from burgernet.accounts.models import Organisation, OrganisationKind, StaffUser
@@ -44,6 +44,9 @@ class Scope:
     centre_ids: list[int]
     municipality: Organisation | None = None
     choices: list[Organisation] = field(default_factory=list)
+    # Basic teams in scope: they send Burgernetmail too (municipalities' mailings count for
+    # the municipality itself).
+    basic_team_ids: list[int] = field(default_factory=list)
 
 
 def dashboard_scope(*, user: StaffUser, municipality_code: str = "") -> Scope:
@@ -59,6 +62,7 @@ def dashboard_scope(*, user: StaffUser, municipality_code: str = "") -> Scope:
         if chosen:
             return _municipality_scope(chosen[0], municipalities)
     centres = Organisation.objects.filter(kind=OrganisationKind.DISPATCH_CENTRE)
+    teams = Organisation.objects.filter(kind=OrganisationKind.BASIC_TEAM)
     if is_national(user):
         return Scope(
             kind="national",
@@ -66,6 +70,7 @@ def dashboard_scope(*, user: StaffUser, municipality_code: str = "") -> Scope:
             municipality_ids=[m.pk for m in municipalities],
             centre_ids=list(centres.values_list("pk", flat=True)),
             choices=municipalities,
+            basic_team_ids=list(teams.values_list("pk", flat=True)),
         )
     unit_id = org.police_unit_id if org is not None else None
     unit = Organisation.objects.filter(pk=unit_id).first() if unit_id else None
@@ -77,6 +82,9 @@ def dashboard_scope(*, user: StaffUser, municipality_code: str = "") -> Scope:
         if unit_id
         else [],
         choices=municipalities,
+        basic_team_ids=list(teams.filter(parent_id=unit_id).values_list("pk", flat=True))
+        if unit_id
+        else [],
     )
 
 
@@ -459,6 +467,125 @@ def contribution_eur(*, scope: Scope) -> float | None:
         for o in Organisation.objects.filter(pk__in=scope.municipality_ids).select_related("region")
     )
     return round(inhabitants * rate, 2)
+
+
+@dataclass(frozen=True)
+class MailMonth:
+    month: dt.date
+    sent: int
+    by_kind: dict[str, int]
+    recipients: int
+    delivered: int
+    bounced: int
+    replies: int
+    unsubscribes: int
+
+
+@dataclass(frozen=True)
+class MailFigures:
+    months: list[MailMonth]
+    sent: int
+    recipients: int
+    delivered: int
+    bounced: int
+    bounce_rate: float | None
+    reply_enabled: int
+    recipients_reply_enabled: int
+    replies: int
+    replied: int
+    replies_per_recipient: float | None
+    replied_share: float | None
+    unsubscribes: int
+
+
+def mail_figures(*, scope: Scope) -> MailFigures:
+    """Burgernetmail of the last 12 months per month of sending: mailings (by kind),
+    recipients, delivered, bounced, replies; unsubscribes of participants in the scope's
+    municipalities; reply rates over the mailings with a reply button (replies per recipient,
+    share of mailings with at least one reply). A municipality counts its own mailings, a
+    police unit those of its municipalities and basic teams, the national office all."""
+    end = latest_day() or local_today()
+    months = _month_starts(end, 12)
+    senders = scope.municipality_ids + scope.basic_team_ids
+    rows = (
+        DailyFigure.objects.filter(organisation_id__in=senders, day__gte=months[0], day__lte=end)
+        .filter(Q(mailings_sent__gt=0) | Q(mail_unsubscribes__gt=0))
+        .only(
+            "day",
+            "organisation_id",
+            "mailings_sent",
+            "mailings_by_kind",
+            "mail_recipients",
+            "mail_delivered",
+            "mail_bounced",
+            "mailings_reply_enabled",
+            "mail_recipients_reply_enabled",
+            "mail_replies",
+            "mailings_replied",
+            "mail_unsubscribes",
+        )
+    )
+    per_month: dict[dt.date, Counter[str]] = defaultdict(Counter)
+    kinds: dict[dt.date, Counter[str]] = defaultdict(Counter)
+    totals: Counter[str] = Counter()
+    municipality_ids = set(scope.municipality_ids)
+    for r in rows:
+        month = r.day.replace(day=1)
+        kinds[month].update(r.mailings_by_kind)
+        values = {
+            "sent": r.mailings_sent,
+            "recipients": r.mail_recipients,
+            "delivered": r.mail_delivered,
+            "bounced": r.mail_bounced,
+            "reply_enabled": r.mailings_reply_enabled,
+            "recipients_reply_enabled": r.mail_recipients_reply_enabled,
+            "replies": r.mail_replies,
+            "replied": r.mailings_replied,
+            # Unsubscribes are counted where the participant lives, on municipality rows.
+            "unsubscribes": r.mail_unsubscribes if r.organisation_id in municipality_ids else 0,
+        }
+        per_month[month].update(values)
+        totals.update(values)
+
+    def share(part: int, whole: int) -> float | None:
+        return round(part / whole, 4) if whole else None
+
+    return MailFigures(
+        months=[
+            MailMonth(
+                month=m,
+                sent=per_month[m]["sent"],
+                by_kind=dict(kinds[m]),
+                recipients=per_month[m]["recipients"],
+                delivered=per_month[m]["delivered"],
+                bounced=per_month[m]["bounced"],
+                replies=per_month[m]["replies"],
+                unsubscribes=per_month[m]["unsubscribes"],
+            )
+            for m in months
+        ],
+        sent=totals["sent"],
+        recipients=totals["recipients"],
+        delivered=totals["delivered"],
+        bounced=totals["bounced"],
+        bounce_rate=share(totals["bounced"], totals["recipients"]),
+        reply_enabled=totals["reply_enabled"],
+        recipients_reply_enabled=totals["recipients_reply_enabled"],
+        replies=totals["replies"],
+        replied=totals["replied"],
+        replies_per_recipient=share(totals["replies"], totals["recipients_reply_enabled"]),
+        replied_share=share(totals["replied"], totals["reply_enabled"]),
+        unsubscribes=totals["unsubscribes"],
+    )
+
+
+def mailing_kind_labels() -> dict[str, str]:
+    """Kinds of Burgernetmail by code, as the mailings app names them."""
+    if not mailings_available():
+        return {}
+    from burgernet.mailings.models import MailingKind
+
+    return {k: str(label) for k, label in MailingKind.choices}
 
 
 def mailings_available() -> bool:

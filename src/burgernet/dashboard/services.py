@@ -68,6 +68,37 @@ class _Row:
     cells: dict[str, int] = field(default_factory=dict)
     costs: dict[str, float] = field(default_factory=dict)
     deliveries: Counter[str] = field(default_factory=Counter)
+    mail: MailFigures = field(default_factory=lambda: MailFigures())
+
+
+@dataclass
+class MailFigures:
+    """The Burgernetmail columns of one `DailyFigure` row."""
+
+    sent: int = 0
+    by_kind: Counter[str] = field(default_factory=Counter)
+    recipients: int = 0
+    delivered: int = 0
+    bounced: int = 0
+    reply_enabled: int = 0
+    recipients_reply_enabled: int = 0
+    replies: int = 0
+    replied: int = 0
+    unsubscribes: int = 0
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "mailings_sent": self.sent,
+            "mailings_by_kind": dict(self.by_kind),
+            "mail_recipients": self.recipients,
+            "mail_delivered": self.delivered,
+            "mail_bounced": self.bounced,
+            "mailings_reply_enabled": self.reply_enabled,
+            "mail_recipients_reply_enabled": self.recipients_reply_enabled,
+            "mail_replies": self.replies,
+            "mailings_replied": self.replied,
+            "mail_unsubscribes": self.unsubscribes,
+        }
 
 
 @dataclass(frozen=True)
@@ -108,6 +139,7 @@ def aggregates_rebuild(
         _participant_figures(day=day, start=start, end=end, by_region=by_region, cells=with_cells)
     _action_figures(start=start, end=end, rows=rows, municipalities=municipalities)
     _cost_figures(start=start, end=end, rows=rows, municipalities=municipalities)
+    _mail_figures(start=start, end=end, rows=rows, by_region=by_region)
 
     now = clock.now()
     objs = [
@@ -130,6 +162,7 @@ def aggregates_rebuild(
             cells_r7=r.cells,
             costs_by_channel={c: round(v, 4) for c, v in r.costs.items()},
             deliveries_by_channel=dict(r.deliveries),
+            **r.mail.columns(),
             rebuilt_at=now,
         )
         for org_id, r in rows.items()
@@ -326,3 +359,142 @@ def _cost_figures(
             for channel, n, cost in per_action[action.pk]:
                 r.costs[channel] = r.costs.get(channel, 0.0) + cost
                 r.deliveries[channel] += n
+
+
+# --- Burgernetmail ------------------------------------------------------------------------------
+
+# A bounce report about a recipient this soon after their mail was handed over counts as a
+# bounce of that mail (reports name the address, not the mailing; ADR 0072).
+BOUNCE_WINDOW = dt.timedelta(days=3)
+# Deliveries cancelled before sending (the participant unsubscribed or was erased): not bounces.
+CANCELLED_ERRORS = ("unsubscribed", "erased")
+# Replies and bounces to a mailing keep coming in after its day: the nightly job refreshes the
+# mail figures of this many days (the longest reply period staff can choose is 90 days, plus
+# the bounce window).
+MAIL_REFRESH_DAYS = 94
+
+
+def _mail_figures(
+    *, start: dt.datetime, end: dt.datetime, rows: dict[int, _Row], by_region: dict[int, _Row]
+) -> None:
+    """The mailings each organisation sent that day (by `sent_at`, the moment they were due),
+    their recipients, deliveries, bounces and replies so far; and per municipality the
+    participants with a place there who unsubscribed from Burgernetmail that day. Nothing when
+    the mailings module is not installed."""
+    try:
+        mailing_model = apps.get_model("mailings", "Mailing")
+        preference_model = apps.get_model("mailings", "MailPreference")
+        bounce_model = apps.get_model("mailings", "MailBounce")
+        delivery_model = apps.get_model("dispatch", "Delivery")
+    except LookupError:
+        return
+    from django.db.models import DateTimeField, Exists, ExpressionWrapper, OuterRef
+
+    now = clock.now()
+    mailings = list(
+        mailing_model.objects.filter(sent_at__gte=start, sent_at__lt=min(end, now))
+        .exclude(status="draft")
+        .annotate(
+            n_replies=Count("replies", distinct=True),
+        )
+        .values(
+            "id",
+            "organisation_id",
+            "kind",
+            "allow_replies",
+            "recipient_count",
+            "message_id",
+            "n_replies",
+        )
+        .order_by()
+    )
+    by_message: dict[int, dict[str, int]] = defaultdict(Counter)
+    message_ids = [m["message_id"] for m in mailings if m["message_id"] is not None]
+    if message_ids:
+        bounce_report = bounce_model.objects.filter(
+            participant_id=OuterRef("recipient_ref"),
+            received_at__gte=OuterRef("sent_at"),
+            received_at__lt=ExpressionWrapper(
+                OuterRef("sent_at") + BOUNCE_WINDOW, output_field=DateTimeField()
+            ),
+        )
+        handed_over = Q(state__in=("sent", "delivered"))
+        refused = Q(state__in=("failed", "undeliverable")) & ~Q(error__in=CANCELLED_ERRORS)
+        grouped = (
+            delivery_model.objects.filter(message_id__in=message_ids)
+            .annotate(reported=Exists(bounce_report))
+            .values("message_id")
+            .annotate(
+                n=Count("id"),
+                delivered=Count("id", filter=handed_over & Q(reported=False)),
+                bounced=Count("id", filter=refused | (handed_over & Q(reported=True))),
+            )
+            .order_by()
+        )
+        for row in grouped:
+            by_message[row["message_id"]].update(
+                n=row["n"], delivered=row["delivered"], bounced=row["bounced"]
+            )
+    for m in mailings:
+        figures = rows[m["organisation_id"]].mail
+        counts = by_message.get(m["message_id"], {})
+        recipients = counts.get("n", m["recipient_count"])
+        figures.sent += 1
+        figures.by_kind[m["kind"]] += 1
+        figures.recipients += recipients
+        figures.delivered += counts.get("delivered", 0)
+        figures.bounced += counts.get("bounced", 0)
+        if m["allow_replies"]:
+            figures.reply_enabled += 1
+            figures.recipients_reply_enabled += recipients
+            figures.replies += m["n_replies"]
+            figures.replied += 1 if m["n_replies"] else 0
+
+    unsubscribed = preference_model.objects.filter(
+        unsubscribed_at__gte=start, unsubscribed_at__lt=end
+    ).values("participant_id")
+    places = Location.objects.filter(region_id__in=list(by_region), participant_id__in=unsubscribed)
+    for region_id, row in _distinct_by_region(places).items():
+        by_region[region_id].mail.unsubscribes = row["n"]
+
+
+def mail_figures_refresh(*, days: int = MAIL_REFRESH_DAYS) -> int:
+    """Recompute only the Burgernetmail columns of the last `days` days (today included), so
+    replies and bounces that came in after a mailing's day reach its figures without
+    rebuilding the (costly) participant snapshots. Only rows whose figures changed are
+    written, one short update each (on SQLite a long run of writes would starve the task
+    workers' claims). Returns the rows written."""
+    today = local_today()
+    written = 0
+    municipalities = {
+        o.region_id: o.pk
+        for o in Organisation.objects.filter(kind=OrganisationKind.MUNICIPALITY).exclude(
+            region=None
+        )
+        if o.region_id is not None
+    }
+    columns = list(MailFigures().columns())
+    for n in range(days - 1, -1, -1):
+        day = today - dt.timedelta(days=n)
+        start, end = day_bounds(day)
+        rows: dict[int, _Row] = defaultdict(_Row)
+        by_region = {rid: rows[org_id] for rid, org_id in municipalities.items()}
+        _mail_figures(start=start, end=end, rows=rows, by_region=by_region)
+        stored = {
+            values["organisation_id"]: values
+            for values in DailyFigure.objects.filter(day=day).values("organisation_id", *columns)
+        }
+        for org_id, r in rows.items():
+            values = r.mail.columns()
+            old = stored.get(org_id)
+            if old is None:
+                if any(values.values()):
+                    DailyFigure.objects.create(
+                        organisation_id=org_id, day=day, rebuilt_at=clock.now(), **values
+                    )
+                    written += 1
+            elif any(old[name] != value for name, value in values.items()):
+                DailyFigure.objects.filter(organisation_id=org_id, day=day).update(**values)
+                written += 1
+    log.debug("dashboard.mail_figures_refreshed", days=days, rows=written)
+    return written

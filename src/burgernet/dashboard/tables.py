@@ -133,6 +133,8 @@ def dashboard_tables(*, scope: Scope, period: str = "weekly") -> dict[str, Table
     tables["action_rates"] = Table(
         "action_rates", _("Actions in the last 12 months"), [_("Figure"), _("Value")], rate_rows
     )
+    if selectors.mailings_available():
+        tables.update(_mail_tables(scope))
     if selectors.costs_available():
         costs = selectors.message_costs(scope=scope)
         euro = _("%(channel)s (€)")
@@ -228,6 +230,67 @@ def dashboard_tables(*, scope: Scope, period: str = "weekly") -> dict[str, Table
                 ],
             )
     return tables
+
+
+def _mail_tables(scope: Scope) -> dict[str, Table]:
+    mail = selectors.mail_figures(scope=scope)
+    kind_labels = selectors.mailing_kind_labels()
+    used = [k for k in kind_labels if any(m.by_kind.get(k) for m in mail.months)]
+    per_100 = None if mail.replies_per_recipient is None else mail.replies_per_recipient * 100
+    return {
+        "mailings_by_month": Table(
+            "mailings_by_month",
+            _("Burgernetmail by kind and month"),
+            [_("Month")] + [kind_labels[k] for k in used] + [_("Total")],
+            [
+                [m.month.strftime("%Y-%m")] + [m.by_kind.get(k, 0) for k in used] + [m.sent]
+                for m in mail.months
+            ],
+            {"type": "bar", "series": list(range(1, len(used) + 1)), "stacked": True},
+        ),
+        "mail_by_month": Table(
+            "mail_by_month",
+            _("Recipients, replies and unsubscribes per month"),
+            [
+                _("Month"),
+                _("Recipients"),
+                _("Delivered"),
+                _("Bounced"),
+                _("Replies"),
+                _("Unsubscribes"),
+            ],
+            [
+                [
+                    m.month.strftime("%Y-%m"),
+                    m.recipients,
+                    m.delivered,
+                    m.bounced,
+                    m.replies,
+                    m.unsubscribes,
+                ]
+                for m in mail.months
+            ],
+            {"type": "line", "series": [4, 3, 5]},
+        ),
+        "mail_rates": Table(
+            "mail_rates",
+            _("Burgernetmail in the last 12 months"),
+            [_("Figure"), _("Value")],
+            [
+                [_("Mailings sent"), mail.sent],
+                [_("Recipients"), mail.recipients],
+                [_("Delivered (handed to the mail server, no bounce)"), mail.delivered],
+                [_("Bounced"), mail.bounced],
+                [_("Bounce rate"), _pct(mail.bounce_rate)],
+                [_("Mailings with a reply button"), mail.reply_enabled],
+                [_("Replies"), mail.replies],
+                [_("Replies per 100 recipients"), _number(per_100, 2)],
+                [_("Mailings with at least one reply"), mail.replied],
+                [_("Share of mailings with at least one reply"), _pct(mail.replied_share)],
+                [_("Unsubscribes from Burgernetmail"), mail.unsubscribes],
+            ],
+        ),
+    }
 
 
 def weekly_table(*, scope: Scope, week_start: dt.date) -> Table:

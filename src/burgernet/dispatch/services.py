@@ -24,12 +24,14 @@ from typing import Any
 import structlog
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, Min, Value, When
+from django.db.models import Case, CharField, F, Func, Min, Q, TextField, Value, When
+from django.db.models.functions import Cast, Coalesce, Concat
 
 from burgernet.core import clock
 from burgernet.dispatch import metrics, ratelimit
 from burgernet.dispatch.accounts import provider_account, provider_accounts
 from burgernet.dispatch.models import (
+    FINAL_STATES,
     LANE_PRIORITY,
     STATE_RANK,
     Channel,
@@ -951,3 +953,72 @@ def messages_redact(*, source_type: str, source_id: str) -> int:
     )
     log.info("dispatch.messages_redacted", source_type=source_type, source_id=source_id, n=count)
     return count
+
+
+# --- Retention and erasure (ADR 0038) ----------------------------------------------------------
+
+# A `sent` delivery whose receipt never came is as settled as a final one once it is this old.
+SETTLED_STATES = (*FINAL_STATES, DeliveryState.SENT)
+BLANK_BATCH = 2000
+
+
+def _blank_changes() -> dict[str, Any]:
+    """The address goes, and with it every copy of it: the idempotency key (a hash of message,
+    channel and address that a search over all phone numbers would undo) becomes a key made of
+    the row id, and the address is cut out of the provider's error text. Channel, state, cost,
+    segments, provider id and timestamps stay for the figures."""
+    return {
+        "address": "",
+        "idempotency_key": Concat(Value("blanked:"), Cast("id", output_field=CharField())),
+        # REPLACE(error, address, ''): the same function on PostgreSQL and SQLite.
+        "error": Func(
+            F("error"), F("address"), Value(""), function="REPLACE", output_field=TextField()
+        ),
+    }
+
+
+def deliveries_blank_expired(*, older_than_days: int | None = None) -> int:
+    """Blank the address of every settled delivery (delivered, failed, undeliverable, or sent
+    without a receipt) settled more than `older_than_days` (DELIVERY_RETENTION_DAYS) ago.
+    Queued and claimed rows are never touched. Idempotent; returns how many were blanked."""
+    days = settings.DELIVERY_RETENTION_DAYS if older_than_days is None else older_than_days
+    if days < 0:
+        raise DispatchError("must be 0 or more", field="older_than_days")
+    cutoff = clock.now() - dt.timedelta(days=days)
+    expired = (
+        Delivery.objects.filter(state__in=SETTLED_STATES)
+        .exclude(address="")
+        .alias(settled_at=Coalesce("delivered_at", "failed_at", "sent_at", "queued_at"))
+        .filter(settled_at__lt=cutoff)
+    )
+    blanked = 0
+    while True:
+        # Short transactions: a few thousand rows at a time, so workers are never held up.
+        ids = list(expired.order_by("id").values_list("id", flat=True)[:BLANK_BATCH])
+        if not ids:
+            break
+        with transaction.atomic():
+            blanked += Delivery.objects.filter(id__in=ids).update(**_blank_changes())
+    log.info("deliveries_blanked_expired", count=blanked, older_than_days=days)
+    return blanked
+
+
+def deliveries_blank_for_recipient(*, recipient_ref: int, addresses: Iterable[str] = ()) -> int:
+    """Erase one participant's addresses from the outbox (their sign-off): every delivery to
+    `recipient_ref`, or to one of `addresses` (their numbers and e-mail addresses: one-off
+    messages such as sign-up codes carry no participant id), is blanked, and those not yet
+    handed to a provider are cancelled (failed, "erased"). Runs inside the caller's
+    transaction when there is one; returns how many were blanked."""
+    now = clock.now()
+    wanted = Q(recipient_ref=recipient_ref)
+    known = sorted({a for a in addresses if a})
+    if known:
+        wanted |= Q(address__in=known)
+    with transaction.atomic():
+        mine = Delivery.objects.filter(wanted)
+        mine.filter(state__in=(DeliveryState.QUEUED, DeliveryState.CLAIMED)).update(
+            state=DeliveryState.FAILED, error="erased", failed_at=now, claimed_until=None
+        )
+        blanked = mine.filter(~Q(address="")).update(**_blank_changes())
+    log.info("deliveries_blanked_for_recipient", participant_id=recipient_ref, count=blanked)
+    return blanked

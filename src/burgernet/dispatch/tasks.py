@@ -17,3 +17,9 @@ def drain_deliveries(*, channel: str) -> int:
 def sweep_deliveries() -> int:
     """Re-queue expired claims and wake workers for due retries."""
     return services.deliveries_sweep()
+
+
+@task(queue_name="default")
+def blank_expired_deliveries() -> int:
+    """Blank the addresses of deliveries settled longer than DELIVERY_RETENTION_DAYS ago."""
+    return services.deliveries_blank_expired()

@@ -12,3 +12,9 @@ class MailingsConfig(AppConfig):
         from burgernet.mailings.rendering import personalize_mailing
 
         personalize.register("mailing", personalize_mailing)
+
+        # Bounce reports keep an address: they go when its participant signs off.
+        from burgernet.mailings.services import bounces_erase_for_participant
+        from burgernet.participants import erasure
+
+        erasure.register("mailings", bounces_erase_for_participant)

@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from burgernet.accounts.models import StaffUser
@@ -487,3 +488,14 @@ def bounce_record(*, address: str, kind: str, reason: str = "", reference: str =
             log.info("mail_address_unreachable", hard_bounces=hard)
             return True
     return False
+
+
+def bounces_erase_for_participant(participant_id: int, addresses: list[str]) -> int:
+    """Erasure hook (participants.erasure): delete the bounce reports of a participant who
+    signs off, by participant or by one of their addresses. Returns how many."""
+    wanted = Q(participant_id=participant_id)
+    for address in addresses:
+        if "@" in address:
+            wanted |= Q(address__iexact=address)
+    deleted, _by_model = MailBounce.objects.filter(wanted).delete()
+    return deleted

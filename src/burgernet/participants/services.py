@@ -35,6 +35,7 @@ from burgernet.core.models import AccessLogEntry
 from burgernet.geo.cells import point_cells
 from burgernet.geo.models import Region, RegionKind
 from burgernet.geo.selectors import region_for_point
+from burgernet.participants import erasure
 from burgernet.participants.models import (
     CounterKind,
     Location,
@@ -714,15 +715,25 @@ def participant_export(*, participant: Participant) -> dict[str, Any]:
 
 
 def participant_erase(*, participant: Participant, kind: str = CounterKind.SIGNOFF) -> None:
-    """Delete every piece of personal data (participant, numbers, places, codes) for good.
+    """Delete every piece of personal data (participant, numbers, places, codes) for good,
+    and blank the participant's addresses in the dispatch outbox and, through the hooks of
+    `participants.erasure`, in other apps.
 
     Only an anonymous count of `kind` for the home municipality remains. The staff access log
     keeps its rows: they hold the former id, no personal data.
     """
+    from burgernet.dispatch.services import deliveries_blank_for_recipient
+
     with transaction.atomic():
         region = _home_region(participant)
         pk = participant.pk
+        addresses = [participant.email, participant.pending_email]
+        addresses += participant.phones.values_list("e164", flat=True)
         participant.delete()  # cascades to phones, verifications and locations
+        # Copies of the numbers and addresses in the dispatch outbox and in other apps go in
+        # the same transaction.
+        deliveries_blank_for_recipient(recipient_ref=pk, addresses=addresses)
+        erasure.erase_copies(participant_id=pk, addresses=[a for a in addresses if a])
         _count(kind=kind, region=region)
     log.info("participants.erased", participant_id=pk, kind=kind)
 

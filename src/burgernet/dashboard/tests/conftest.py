@@ -21,6 +21,7 @@ from burgernet.dashboard import services
 from burgernet.dashboard.tests.factories import (
     make_action,
     make_delivery,
+    make_mailing,
     make_municipality,
     make_participant,
 )
@@ -48,6 +49,7 @@ class World:
     b: Organisation
     c: Organisation
     national: Organisation
+    team1: Organisation | None = None
 
 
 @pytest.fixture
@@ -203,9 +205,74 @@ def world(db, clock_after_day) -> World:
         source=("action", a4.pk), channel="sms", cost="0.0700", sent_at=sent, exercise=True
     )
     make_delivery(source=("mailing", 1), channel="email", cost="0.0010", sent_at=sent)
+    team1 = OrganisationFactory(kind="basic_team", name="Basisteam Een", parent=unit1)
+    _mailings(a=a, b=b, c=c, team1=team1)
     for n in range(41):
         services.aggregates_rebuild(day=days_before(n))
-    return World(unit1, unit2, centre1, centre2, a, b, c, national)
+    return World(unit1, unit2, centre1, centre2, a, b, c, national, team1)
+
+
+def _mailings(*, a: Organisation, b: Organisation, c: Organisation, team1: Organisation) -> None:
+    """Burgernetmail of every kind of outcome: delivered, bounced (refused, and a bounce
+    report in and outside the window), cancelled, replies, unsubscribes, a draft and one
+    scheduled for later."""
+    from burgernet.mailings.models import MailBounce, MailPreference
+    from burgernet.participants.models import Participant
+
+    people = {p.name.split()[0]: p for p in Participant.objects.all()}
+    anna, bram, cor, dirk = people["Anna"], people["Bram"], people["Cor"], people["Dirk"]
+    gijs, hans = people["Gijs"], people["Hans"]
+    make_mailing(
+        org=a,
+        kind="inquiry",
+        sent_at=at(DAY, 11),
+        deliveries=[
+            (anna, "sent", ""),
+            (bram, "sent", ""),  # bounce report the next day
+            (cor, "undeliverable", "550 mailbox unknown"),
+            (dirk, "failed", "unsubscribed"),  # cancelled before sending: not a bounce
+        ],
+        replies=[anna, anna, cor],
+    )
+    make_mailing(
+        org=a,
+        kind="newsletter",
+        sent_at=at(days_before(40), 10),
+        deliveries=[(anna, "delivered", ""), (cor, "sent", "")],
+        allow_replies=False,
+    )
+    make_mailing(org=a, kind="inquiry", sent_at=None, deliveries=[], status="draft")
+    make_mailing(
+        org=a,
+        kind="invitation",
+        sent_at=at(DAY + dt.timedelta(days=1), 18),  # scheduled: after "now"
+        deliveries=[(anna, "queued", "")],
+        status="scheduled",
+    )
+    make_mailing(org=b, kind="prevention", sent_at=at(DAY, 9), deliveries=[(gijs, "sent", "")])
+    make_mailing(
+        org=team1,
+        kind="inquiry",
+        sent_at=at(days_before(3), 14),
+        deliveries=[(cor, "sent", ""), (gijs, "sent", "")],
+        replies=[gijs],
+    )
+    make_mailing(
+        org=c, kind="inquiry", sent_at=at(DAY, 8), deliveries=[(hans, "sent", "")], replies=[hans]
+    )
+    MailBounce.objects.create(
+        address=bram.email, kind="hard", participant=bram, received_at=at(DAY, 23)
+    )
+    # Anna's bounce comes 10 days after her mail: about something else.
+    MailBounce.objects.create(
+        address=anna.email,
+        kind="soft",
+        participant=anna,
+        received_at=at(days_before(40), 10) + dt.timedelta(days=10),
+    )
+    MailPreference.objects.create(participant=cor, unsubscribed_at=at(DAY, 20))  # a and b
+    MailPreference.objects.create(participant=hans, unsubscribed_at=at(days_before(2), 20))
+    MailPreference.objects.create(participant=gijs, quiet_start=dt.time(22), quiet_end=dt.time(7))
 
 
 @pytest.fixture

@@ -155,3 +155,73 @@ def make_delivery(
         cost=Decimal(cost) if cost is not None else None,
         segments=1,
     )
+
+
+def make_mailing(
+    *,
+    org: Any,
+    kind: str,
+    sent_at: dt.datetime | None,
+    deliveries: list[tuple[Participant, str, str]],  # (participant, state, error)
+    replies: list[Participant] = (),  # type: ignore[assignment]
+    allow_replies: bool = True,
+    status: str = "sent",
+) -> Any:
+    """A mailing as `mailings.services.mailing_send` leaves it: one dispatch message, one
+    e-mail delivery per recipient; plus replies."""
+    from burgernet.accounts.tests.factories import StaffUserFactory
+    from burgernet.dispatch.models import Delivery, Message
+    from burgernet.mailings.models import Mailing, MailReply
+
+    created = sent_at or dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
+    mailing = Mailing.objects.create(
+        organisation=org,
+        created_by=StaffUserFactory(organisation=org),
+        kind=kind,
+        subject=f"{kind} mail",
+        body="Beste {{ naam }}",
+        target_kind="municipality",
+        allow_replies=allow_replies,
+        status=status,
+        send_at=sent_at,
+        sent_at=sent_at,
+        recipient_count=len(deliveries),
+        created_at=created,
+    )
+    if status == "draft":
+        return mailing
+    message = Message.objects.create(
+        kind=f"mailing:{kind}",
+        lane="bulk",
+        email_subject=mailing.subject,
+        email_text=mailing.body,
+        source_type="mailing",
+        source_id=str(mailing.pk),
+        created_at=created,
+    )
+    Mailing.objects.filter(pk=mailing.pk).update(message_id=message.pk)
+    for participant, state, error in deliveries:
+        handed = state in ("sent", "delivered")
+        Delivery.objects.create(
+            message=message,
+            channel="email",
+            priority=2,
+            recipient_ref=participant.pk,
+            address=participant.email,
+            state=state,
+            error=error,
+            idempotency_key=f"m{message.pk}-{participant.pk}",
+            next_attempt_at=created,
+            queued_at=created,
+            sent_at=created if handed else None,
+            failed_at=created if state in ("failed", "undeliverable") else None,
+        )
+    for n, participant in enumerate(replies):
+        MailReply.objects.create(
+            mailing=mailing,
+            participant=participant,
+            text="Ik zag iets",
+            received_at=created + dt.timedelta(hours=n + 1),
+        )
+    mailing.refresh_from_db()
+    return mailing

@@ -63,7 +63,8 @@ def test_charts_and_maps_render_without_csp_errors(
             page.wait_for_selector("[data-coverage-rates][data-coverage-styled=true]")
             page.wait_for_selector("[data-coverage-cells][data-coverage-styled=true]")
             charts = page.locator("canvas[data-chart]")
-            assert charts.count() == 4
+            # channels, sources, flow, actions by month, mailings by month, mail by month
+            assert charts.count() == 6
             drawn = page.evaluate(
                 "Array.from(document.querySelectorAll('canvas[data-chart]'))"
                 ".every(c => Chart.getChart(c) !== undefined)"
@@ -75,6 +76,7 @@ def test_charts_and_maps_render_without_csp_errors(
             page.emulate_media(media="print")
             assert not page.locator(".portal-nav").is_visible()
             assert page.locator("#t-action_rates").is_visible()
+            assert page.locator("#t-mail_rates").is_visible()
             assert problems == []
         finally:
             browser.close()

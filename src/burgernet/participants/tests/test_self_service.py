@@ -10,12 +10,15 @@ from typing import Any
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from burgernet.core.models import AccessLogEntry
+from burgernet.dispatch import services as dispatch
+from burgernet.dispatch.models import Delivery, DeliveryState
+from burgernet.mailings.models import MailBounce
 from burgernet.participants.models import (
     CounterKind,
     Location,
@@ -173,12 +176,10 @@ def test_export_contains_everything(client: Client, regions: Any, run_on_commit:
 
 
 def _all_text_in_database() -> str:
-    """Every text value of every participants/core table, to look for leftovers."""
+    """Every text value of every table, to look for leftovers."""
     chunks = []
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names():
-            if not table.startswith(("participants_", "core_")):
-                continue
             cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
             chunks.extend(str(value) for row in cursor.fetchall() for value in row)
     return "\n".join(chunks)
@@ -199,19 +200,52 @@ def test_erase_leaves_nothing_personal(
     AccessLogEntry.objects.create(
         staff=officer_a, participant_id=participant.pk, at=participant.created_at, why="test"
     )
+    # The outbox holds copies: an SMS of an action delivered to the participant, an e-mail
+    # still queued, and a one-off sign-up code (which carries no participant id).
+    with transaction.atomic():
+        message = dispatch.message_create(
+            kind="action_start",
+            sms_text="Burgernet: gezocht ...",
+            email_subject="Burgernetmail",
+            email_text="Beste Willem",
+            source_type="action",
+            source_id="1",
+        )
+        dispatch.deliveries_enqueue(
+            message=message,
+            recipients=[
+                ("sms", "+31687654321", participant.pk),
+                ("email", "willem@example.nl", participant.pk),
+            ],
+        )
+    sms = Delivery.objects.get(channel="sms")
+    assert dispatch.delivery_receipt_apply(status="delivered", idempotency_key=sms.idempotency_key)
+    dispatch.send_transactional(
+        channel="sms", address="+31687654321", text="Code 123456", idempotency_key="code-1"
+    )
+    # A bounce report about the address (mailings keeps those).
+    MailBounce.objects.create(
+        address="Willem@example.nl", kind="hard", received_at=participant.created_at
+    )
     _signed_in(client, "willem@example.nl", run_on_commit)
-    assert "Weg Willem" in _all_text_in_database()
+    leftovers = _all_text_in_database()
+    assert "Weg Willem" in leftovers and "+31687654321" in leftovers
     response = client.post(reverse("participants:manage_erase"), {"confirm": "on"})
     assert response.status_code == 200
     assert "afgemeld" in response.content.decode()
 
     leftovers = _all_text_in_database()
     for personal in ("Weg Willem", "willem@example.nl", "+31687654321", "87654321"):
-        assert personal not in leftovers
+        assert personal.lower() not in leftovers.lower()
     assert not Participant.objects.exists()
     assert not PhoneNumber.objects.exists()
     assert not Location.objects.exists()
     assert not PhoneVerification.objects.exists()
+    # The outbox keeps what the figures need; the queued e-mail is cancelled, not sent.
+    delivered = Delivery.objects.get(message=message, channel="sms")
+    assert (delivered.state, delivered.address) == (DeliveryState.DELIVERED, "")
+    assert delivered.delivered_at is not None
+    assert Delivery.objects.get(message=message, channel="email").error == "erased"
     counter = RegistryCounter.objects.get(kind=CounterKind.SIGNOFF)
     assert (counter.region_code, counter.count) == ("GM9001", 1)
     # The session no longer opens anything.

@@ -18,6 +18,7 @@ DEMO_BUILDERS: list[str] = [
     "burgernet.participants.demo.build",
     "burgernet.actions.demo.build",
     "burgernet.public.demo.build",
+    "burgernet.mailings.demo.build",
     # Last: the dashboard's daily figures over everything built before it.
     "burgernet.dashboard.demo.build",
 ]

@@ -1,4 +1,5 @@
-"""Start the whole system: web server, task workers (and, in demo mode, the mock provider).
+"""Start the whole system: web server, task workers, the scheduler of periodic jobs (and, in
+demo mode, the mock provider).
 
 Migrates first; in demo mode loads the demo data on the first run. Prints where to go and the
 demo logins. Ctrl-C (SIGINT) or SIGTERM stops every child process cleanly.
@@ -56,6 +57,8 @@ def child_specs(*, host: str, port: int, web_workers: int) -> list[ChildSpec]:
         # One worker only for time-critical actions, one for everything else (urgent first).
         ChildSpec("worker-urgent", [*burgernet, "worker", "--queues", "urgent"]),
         ChildSpec("worker", [*burgernet, "worker"]),
+        # Enqueues the periodic jobs (aggregates, purges, retention) for the workers.
+        ChildSpec("scheduler", [*burgernet, "scheduler"]),
     ]
     specs.extend(_extra_specs(burgernet))
     return specs
