@@ -12,3 +12,10 @@ class ActionsConfig(AppConfig):
 
         register_caller_resolver(resolve_caller)
         register_inbound_handler(record_inbound)
+
+        # A participant who signs off is no longer reachable: who an action reached keeps the
+        # row (the counts of the dossier) but not their number.
+        from burgernet.actions.services import recipients_forget_participant
+        from burgernet.participants import erasure
+
+        erasure.register("actions", recipients_forget_participant)

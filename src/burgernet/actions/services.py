@@ -531,6 +531,18 @@ def dossier_access_log(*, by: StaffUser, action: Action, why: str) -> int:
     return len(ids)
 
 
+def recipients_forget_participant(participant_id: int, addresses: list[str]) -> int:
+    """Erasure hook (participants.erasure): blank the number or address an action reached a
+    signed-off participant on. The row stays (the dossier's reach counts and channel), so a
+    later call from that number is no longer recognised as a reached participant. Responses
+    stay with the dossier until its retention ends (a police record). Returns rows blanked."""
+    return (
+        ActionRecipient.objects.filter(participant_id=participant_id)
+        .exclude(address="")
+        .update(address="")
+    )
+
+
 def response_access_log(*, by: StaffUser, response: Response, why: str) -> None:
     """Record that `by` opened what a participant sent with a response (e.g. a tip photo)."""
     from burgernet.core.models import AccessLogEntry

@@ -15,9 +15,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from burgernet.actions import services as action_services
+from burgernet.actions.models import ActionRecipient
+from burgernet.actions.tests.factories import dispatcher
 from burgernet.core.models import AccessLogEntry
 from burgernet.dispatch import services as dispatch
 from burgernet.dispatch.models import Delivery, DeliveryState
+from burgernet.geo.area import Circle
 from burgernet.mailings.models import MailBounce
 from burgernet.participants.models import (
     CounterKind,
@@ -223,6 +227,22 @@ def test_erase_leaves_nothing_personal(
     dispatch.send_transactional(
         channel="sms", address="+31687654321", text="Code 123456", idempotency_key="code-1"
     )
+    # An action reached the participant on that number (actions keeps who it reached).
+    action = action_services.action_create(
+        by=dispatcher(),
+        type="missing_child",
+        title="Vermist kind",
+        description="Jongen, 8 jaar.",
+        area=Circle(lat=52.0, lon=5.0, radius_m=1000),
+        channels=["sms"],
+    )
+    ActionRecipient.objects.create(
+        action=action,
+        participant_id=participant.pk,
+        channel="sms",
+        address="+31687654321",
+        reached_in=1,
+    )
     # A bounce report about the address (mailings keeps those).
     MailBounce.objects.create(
         address="Willem@example.nl", kind="hard", received_at=participant.created_at
@@ -246,6 +266,8 @@ def test_erase_leaves_nothing_personal(
     assert (delivered.state, delivered.address) == (DeliveryState.DELIVERED, "")
     assert delivered.delivered_at is not None
     assert Delivery.objects.get(message=message, channel="email").error == "erased"
+    # The action still counts the participant as reached, without the number.
+    assert ActionRecipient.objects.get(action=action).participant_id == participant.pk
     counter = RegistryCounter.objects.get(kind=CounterKind.SIGNOFF)
     assert (counter.region_code, counter.count) == ("GM9001", 1)
     # The session no longer opens anything.
