@@ -140,7 +140,10 @@ TASK_QUEUES = ["urgent", "default", "bulk"]
 TASKS_BACKEND = config("TASKS_BACKEND", "db")
 REDIS_URL = config("REDIS_URL", "redis://127.0.0.1:6379/0")
 if TASKS_BACKEND == "db":
-    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
+    # django-tasks-db's backend plus a NOTIFY per task, so workers wake at once (PostgreSQL).
+    TASKS = {
+        "default": {"BACKEND": "burgernet.core.taskwake.DatabaseBackend", "QUEUES": TASK_QUEUES}
+    }
 elif TASKS_BACKEND == "rq":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES}}
