@@ -205,20 +205,30 @@ def _matched_locations(
 # PostgreSQL: the cover travels as runs of r9 ids (`Cover.finest_ranges`), one range scan each
 # on the r9 covering index (index-only: cell, participant, window, point), then one primary-key
 # probe of the participant covering index per location. One statement, one round trip.
+# Both are LATERAL subqueries fenced with OFFSET 0, so they can only run as parameterised
+# nested loops: the planner cannot estimate a range per run (it guesses a ninth of the table
+# each) and at 2 M participants chose to scan all 2.8 M locations, probe every participant and
+# filter by the runs afterwards (minutes instead of tens of milliseconds).
 _POSTGRES_RUNS = (
     "unnest(%(lo)s::bigint[], %(hi)s::bigint[], %(exact)s::boolean[]) AS r(lo, hi, exact)"
 )
+_POSTGRES_RUN_SCAN = """SELECT l.id, l.participant_id, l.lat, l.lon FROM {location} l
+    WHERE l.h3_r9 BETWEEN r.lo AND r.hi AND {window} OFFSET 0"""
 _POSTGRES_PERSON = """p.confirmed_at IS NOT NULL AND p.deactivated_at IS NULL
     AND (p.paused_until IS NULL OR p.paused_until < %(day)s)"""
 _POSTGRES_CATEGORY = " AND p.categories @> %(category)s::jsonb"
 _POSTGRES_MATCHED = """
 SELECT l.id, l.participant_id, l.lat, l.lon, r.exact
 FROM {runs}
-JOIN {location} l ON l.h3_r9 BETWEEN r.lo AND r.hi
-JOIN LATERAL (SELECT 1 FROM {participant} p WHERE p.id = l.participant_id AND {person} OFFSET 0) ok
-    ON true
-WHERE {window}
+CROSS JOIN LATERAL ({run_scan}) l
+CROSS JOIN LATERAL (
+    SELECT 1 FROM {participant} p WHERE p.id = l.participant_id AND {person} OFFSET 0
+) ok
 """
+
+
+def _run_scan() -> str:
+    return _POSTGRES_RUN_SCAN.format(location=Location._meta.db_table, window=_POSTGRES_WINDOW)
 
 
 def _runs_as_params(runs: list[tuple[int, int, bool]]) -> dict[str, list[Any]]:
@@ -259,9 +269,8 @@ def _matched_postgres(
     person, params = _person_params(at=at, category=category)
     sql = _POSTGRES_MATCHED.format(
         runs=_POSTGRES_RUNS,
-        location=Location._meta.db_table,
+        run_scan=_run_scan(),
         participant=Participant._meta.db_table,
-        window=_POSTGRES_WINDOW,
         person=person,
     )
     rows = _postgres_rows(sql, {**runs, **params})
@@ -407,10 +416,7 @@ _POSTGRES_WINDOW = """(l.window_start IS NULL OR l.window_end IS NULL
 # otherwise scan the whole participant and phone tables).
 _POSTGRES_COUNTS = """
 WITH hits AS (
-    SELECT l.participant_id AS id
-    FROM {runs}
-    JOIN {location} l ON l.h3_r9 BETWEEN r.lo AND r.hi
-    WHERE {window}
+    SELECT l.participant_id AS id FROM {runs} CROSS JOIN LATERAL ({run_scan}) l
     UNION
     SELECT unnest(%(extra)s::bigint[])
 ), people AS MATERIALIZED (
@@ -430,10 +436,7 @@ JOIN LATERAL (
 """
 # Boundary candidates only: their eligibility is checked by the count statement.
 _POSTGRES_BOUNDARY = """
-SELECT l.participant_id, l.lat, l.lon
-FROM {runs}
-JOIN {location} l ON l.h3_r9 BETWEEN r.lo AND r.hi
-WHERE {window}
+SELECT l.participant_id, l.lat, l.lon FROM {runs} CROSS JOIN LATERAL ({run_scan}) l
 """
 
 
@@ -445,10 +448,9 @@ def _counts_postgres(*, area: Area, at: dt.datetime, category: str | None) -> di
     person, params = _person_params(at=at, category=category)
     tables = {
         "runs": _POSTGRES_RUNS,
-        "location": Location._meta.db_table,
+        "run_scan": _run_scan(),
         "participant": Participant._meta.db_table,
         "phone": PhoneNumber._meta.db_table,
-        "window": _POSTGRES_WINDOW,
         "person": person,
     }
     extra: set[int] = set()
