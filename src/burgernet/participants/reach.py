@@ -10,11 +10,12 @@ one location inside the area whose time window (local time Europe/Amsterdam, may
 includes `at`. Someone with home and work inside the area is contacted once per address; the
 recipient records the matched location nearest to the area's centre and that distance.
 
-Spatial part: `area.cover` gives interior cells (r5/r7/r9, compacted) whose points are inside
-without further test, and r9 boundary cells whose points get the exact `area.contains` test in
-Python. Long IN lists are chunked to the database's parameter limit (SQLite: 999); on
-PostgreSQL long id lists travel as one array parameter. `reach_counts` on PostgreSQL is one
-statement (see docs/participants-data.md for measured latencies and the indexes that help).
+Spatial part: `area.cover` gives interior cells (compacted) whose points are inside without
+further test, and r9 boundary cells whose points get the exact `area.contains` test in Python.
+On PostgreSQL the cover travels as runs of r9 ids (`Cover.finest_ranges`), one index-only range
+scan each (ADR 0023): the selection is one statement, `reach_counts` two. On SQLite, IN lists
+per stored resolution, chunked to the parameter limit (999). Measured figures:
+docs/benchmarks.md.
 
 These selectors are deliberately NOT scoped to a staff user: they run inside the dispatch engine
 on behalf of an action or mailing that was already authorised (by the dispatcher's or sender's
