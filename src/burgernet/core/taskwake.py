@@ -49,7 +49,7 @@ class DatabaseBackend(_DatabaseBackend):
     """django-tasks-db's backend that also notifies waiting workers (PostgreSQL)."""
 
     def enqueue(self, task: Any, args: Any, kwargs: Any) -> Any:
-        result = super().enqueue(task, args, kwargs)
+        result: Any = super().enqueue(task, args, kwargs)
         connection = connections[DBTaskResult.objects.db]
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -70,17 +70,18 @@ class Worker(_Worker):
 
     def _listen(self) -> BaseDatabaseWrapper:
         """A connection of its own, in autocommit, subscribed to CHANNEL (re-made if lost)."""
-        raw = self._listener.connection if self._listener is not None else None
-        if raw is None or raw.closed or raw.broken:
-            if self._listener is not None:
-                self._listener.close()
+        listener = self._listener
+        raw = listener.connection if listener is not None else None
+        if listener is None or raw is None or raw.closed or raw.broken:
+            if listener is not None:
+                listener.close()
             listener = connections.create_connection(DBTaskResult.objects.db)
             listener.ensure_connection()
             listener.set_autocommit(True)
             with listener.cursor() as cursor:
                 cursor.execute(f"LISTEN {CHANNEL}")
             self._listener = listener
-        return self._listener
+        return listener
 
     def _claim(self) -> DBTaskResult | None:
         tasks = DBTaskResult.objects.ready().filter(

@@ -33,8 +33,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import BooleanField, Count, F, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, Value
 from django.db.models.lookups import Lookup
 
 from burgernet.geo.area import Area, Circle
@@ -112,18 +111,39 @@ def _eligible_locations(*, at: dt.datetime, category: str | None) -> QuerySet[Lo
     return qs
 
 
+class _JsonListHas(Func):
+    """SQLite: whether a JSON list column holds a value (`json_each` membership test).
+
+    Compiled from expressions, so the column carries whatever alias the query gives its table
+    (a hard-coded table name broke when the queryset became a subquery of another model's
+    query: the reach preview on SQLite failed for every action type with a category).
+    """
+
+    output_field = BooleanField()
+
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, list[Any]]:
+        column, value = self.get_source_expressions()
+        column_sql, column_params = compiler.compile(column)
+        value_sql, value_params = compiler.compile(value)
+        # Both parts are compiled expressions; the value travels as a parameter.
+        sql = f"EXISTS (SELECT 1 FROM json_each({column_sql}) WHERE json_each.value = {value_sql})"  # noqa: S608
+        return sql, [*column_params, *value_params]
+
+
 def _with_category(qs: QuerySet[Location], category: str) -> QuerySet[Location]:
     """Participants whose `categories` JSON list holds `category`, on PostgreSQL and SQLite."""
     if connection.vendor == "postgresql":
         return qs.filter(participant__categories__contains=[category])
-    table = Participant._meta.db_table
     # SQLite has no JSON containment lookup in Django; json_each does the same membership test.
-    # The table name comes from the model, the category travels as a parameter.
-    has = RawSQL(  # noqa: S611
-        f'EXISTS (SELECT 1 FROM json_each("{table}"."categories") WHERE json_each.value = %s)',  # noqa: S608
-        (category,),
-        output_field=BooleanField(),
-    )
+    has = _JsonListHas(F("participant__categories"), Value(category))
     return qs.alias(has_category=has).filter(has_category=True)
 
 
