@@ -120,6 +120,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not config(
+    "DATABASE_JIT", False
+):
+    # JIT compiles statements whose *estimated* cost is high. Ours are interactive and short,
+    # and the reach selector's range scans are overestimated ~100x: compiling took 30-440 ms
+    # for 5-50 ms of work (ADR 0023). DATABASE_JIT=1 leaves the server's setting alone.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 if TEST_DATABASE_NAME := config("TEST_DATABASE_NAME", ""):
     # Lets parallel test runs on one PostgreSQL server keep out of each other's way.
     DATABASES["default"]["TEST"] = {"NAME": TEST_DATABASE_NAME}
@@ -132,7 +140,10 @@ TASK_QUEUES = ["urgent", "default", "bulk"]
 TASKS_BACKEND = config("TASKS_BACKEND", "db")
 REDIS_URL = config("REDIS_URL", "redis://127.0.0.1:6379/0")
 if TASKS_BACKEND == "db":
-    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
+    # django-tasks-db's backend plus a NOTIFY per task, so workers wake at once (PostgreSQL).
+    TASKS = {
+        "default": {"BACKEND": "burgernet.core.taskwake.DatabaseBackend", "QUEUES": TASK_QUEUES}
+    }
 elif TASKS_BACKEND == "rq":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES}}

@@ -177,10 +177,8 @@ def deliveries_enqueue(
             ],
             batch_size=2000,
         )
-    channels = sorted(checked)
-    lane = message.lane
-    transaction.on_commit(lambda: wake_workers(lane=lane, channels=channels))
-    log.info("deliveries_enqueued", message_id=message.pk, count=len(rows), lane=lane)
+    _wake_with_commit(lane=message.lane, channels=sorted(checked))
+    log.info("deliveries_enqueued", message_id=message.pk, count=len(rows), lane=message.lane)
     return len(rows)
 
 
@@ -246,6 +244,21 @@ def wake_workers(*, lane: str, channels: Iterable[str]) -> None:
             drain_deliveries.using(queue_name=lane).enqueue(channel=channel)
 
 
+def _wake_with_commit(*, lane: str, channels: list[str]) -> None:
+    """Wake workers when the caller's transaction commits, never before.
+
+    With the database task queue the wake-up tasks are written inside the transaction (they
+    commit or vanish with the deliveries, and the worker's LISTEN hears of them at commit);
+    otherwise (Redis) they are enqueued on commit.
+    """
+    from burgernet.core.taskwake import enqueue_is_transactional
+
+    if enqueue_is_transactional():
+        wake_workers(lane=lane, channels=channels)
+    else:
+        transaction.on_commit(lambda: wake_workers(lane=lane, channels=channels))
+
+
 def send_transactional(
     *,
     channel: str,
@@ -298,7 +311,7 @@ def send_transactional(
             next_attempt_at=now,
             queued_at=now,
         )
-        transaction.on_commit(lambda: wake_workers(lane=lane, channels=[channel]))
+        _wake_with_commit(lane=lane, channels=[channel])
     return delivery
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import h3.api.basic_int as h3
 
-from burgernet.geo.cells import EARTH_RADIUS_M, FINEST, RESOLUTIONS
+from burgernet.geo.cells import EARTH_RADIUS_M, FINEST, RESOLUTIONS, descendant_range, next_id
 from burgernet.geo.distance import haversine_m
 
 MAX_RADIUS_M = 100_000
@@ -68,6 +68,33 @@ class Cover:
             for cell in group:
                 cells.update(h3.cell_to_children(cell, FINEST) if res != FINEST else [cell])
         return cells
+
+    def finest_ranges(self) -> list[tuple[int, int, bool]]:
+        """The cover as sorted, merged runs of finest-resolution ids: (lo, hi, needs_exact).
+
+        Interior cells (compacted further, to any resolution, where all children are inside)
+        become the run of their finest descendants; boundary cells runs of their own, marked
+        for the exact test. Runs with nothing possible between them merge. A point is in the
+        cover exactly when its finest cell id falls in a run, so one index on the finest cell
+        answers the whole cover with a range scan per run.
+        """
+        finest_interior = self.interior.get(FINEST, frozenset())
+        cells = [
+            *(c for res, group in self.interior.items() if res != FINEST for c in group),
+            *h3.compact_cells(list(finest_interior)),
+        ]
+        runs = sorted(
+            [(*descendant_range(c), False) for c in cells] + [(c, c, True) for c in self.boundary]
+        )
+        merged: list[tuple[int, int, bool]] = []
+        for lo, hi, exact in runs:
+            if merged:
+                prev_lo, prev_hi, prev_exact = merged[-1]
+                if prev_exact == exact and next_id(prev_hi) == lo:
+                    merged[-1] = (prev_lo, hi, exact)
+                    continue
+            merged.append((lo, hi, exact))
+        return merged
 
     def contains_cell_of(self, cells: dict[int, int]) -> bool | None:
         """For a point's cells by resolution: True inside, None needs the exact test, False out."""

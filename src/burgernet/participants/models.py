@@ -190,13 +190,22 @@ class Location(models.Model):
     class Meta:
         verbose_name = _("location")
         indexes = [
-            # Covering cell indexes for the reach selector on PostgreSQL (see ADR 0021).
+            # Covering cell indexes (PostgreSQL; elsewhere plain indexes). The reach selector
+            # reads the whole cover as range scans of the r9 one, index-only (ADR 0023); r5
+            # and r7 serve the mailings' and dashboard's cell lookups.
+            *(
+                models.Index(
+                    fields=[f"h3_r{res}"],
+                    include=["participant", "window_start", "window_end"],
+                    name=f"participants_loc_r{res}_cover",
+                )
+                for res in (5, 7)
+            ),
             models.Index(
-                fields=[f"h3_r{res}"],
-                include=["participant", "window_start", "window_end"],
-                name=f"participants_loc_r{res}_cover",
-            )
-            for res in (5, 7, 9)
+                fields=["h3_r9"],
+                include=["participant", "window_start", "window_end", "lat", "lon", "id"],
+                name="participants_loc_r9_reach",
+            ),
         ]
 
     def __str__(self) -> str:

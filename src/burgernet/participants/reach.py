@@ -10,11 +10,12 @@ one location inside the area whose time window (local time Europe/Amsterdam, may
 includes `at`. Someone with home and work inside the area is contacted once per address; the
 recipient records the matched location nearest to the area's centre and that distance.
 
-Spatial part: `area.cover` gives interior cells (r5/r7/r9, compacted) whose points are inside
-without further test, and r9 boundary cells whose points get the exact `area.contains` test in
-Python. Long IN lists are chunked to the database's parameter limit (SQLite: 999); on
-PostgreSQL long id lists travel as one array parameter. `reach_counts` on PostgreSQL is one
-statement (see docs/participants-data.md for measured latencies and the indexes that help).
+Spatial part: `area.cover` gives interior cells (compacted) whose points are inside without
+further test, and r9 boundary cells whose points get the exact `area.contains` test in Python.
+On PostgreSQL the cover travels as runs of r9 ids (`Cover.finest_ranges`), one index-only range
+scan each (ADR 0023): the selection is one statement, `reach_counts` two. On SQLite, IN lists
+per stored resolution, chunked to the parameter limit (999). Measured figures:
+docs/benchmarks.md.
 
 These selectors are deliberately NOT scoped to a staff user: they run inside the dispatch engine
 on behalf of an action or mailing that was already authorised (by the dispatcher's or sender's
@@ -32,11 +33,10 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import BooleanField, Count, F, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, Value
 from django.db.models.lookups import Lookup
 
-from burgernet.geo.area import Area
+from burgernet.geo.area import Area, Circle
 from burgernet.geo.distance import haversine_m
 from burgernet.participants.models import Channel, Location, Participant, PhoneNumber
 
@@ -111,18 +111,39 @@ def _eligible_locations(*, at: dt.datetime, category: str | None) -> QuerySet[Lo
     return qs
 
 
+class _JsonListHas(Func):
+    """SQLite: whether a JSON list column holds a value (`json_each` membership test).
+
+    Compiled from expressions, so the column carries whatever alias the query gives its table
+    (a hard-coded table name broke when the queryset became a subquery of another model's
+    query: the reach preview on SQLite failed for every action type with a category).
+    """
+
+    output_field = BooleanField()
+
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, list[Any]]:
+        column, value = self.get_source_expressions()
+        column_sql, column_params = compiler.compile(column)
+        value_sql, value_params = compiler.compile(value)
+        # Both parts are compiled expressions; the value travels as a parameter.
+        sql = f"EXISTS (SELECT 1 FROM json_each({column_sql}) WHERE json_each.value = {value_sql})"  # noqa: S608
+        return sql, [*column_params, *value_params]
+
+
 def _with_category(qs: QuerySet[Location], category: str) -> QuerySet[Location]:
     """Participants whose `categories` JSON list holds `category`, on PostgreSQL and SQLite."""
     if connection.vendor == "postgresql":
         return qs.filter(participant__categories__contains=[category])
-    table = Participant._meta.db_table
     # SQLite has no JSON containment lookup in Django; json_each does the same membership test.
-    # The table name comes from the model, the category travels as a parameter.
-    has = RawSQL(  # noqa: S611
-        f'EXISTS (SELECT 1 FROM json_each("{table}"."categories") WHERE json_each.value = %s)',  # noqa: S608
-        (category,),
-        output_field=BooleanField(),
-    )
+    has = _JsonListHas(F("participant__categories"), Value(category))
     return qs.alias(has_category=has).filter(has_category=True)
 
 
@@ -176,6 +197,8 @@ def _matched_locations(
     *, area: Area, at: dt.datetime, category: str | None
 ) -> dict[int, tuple[int, float]]:
     """participant id → (nearest matching location id, its distance to the area's centre)."""
+    if connection.vendor == "postgresql":
+        return _matched_postgres(area=area, at=at, category=category)
     base = _eligible_locations(at=at, category=category)
     size = _chunk_size()
     clat, clon = area.centre
@@ -197,6 +220,93 @@ def _matched_locations(
         ):
             if area.contains(lat, lon):
                 offer(location_id, participant_id, lat, lon)
+    return best
+
+
+# PostgreSQL: the cover travels as runs of r9 ids (`Cover.finest_ranges`), one range scan each
+# on the r9 covering index (index-only: cell, participant, window, point), then one primary-key
+# probe of the participant covering index per location. One statement, one round trip.
+# Both are LATERAL subqueries fenced with OFFSET 0, so they can only run as parameterised
+# nested loops: the planner cannot estimate a range per run (it guesses a ninth of the table
+# each) and at 2 M participants chose to scan all 2.8 M locations, probe every participant and
+# filter by the runs afterwards (minutes instead of tens of milliseconds).
+_POSTGRES_RUNS = (
+    "unnest(%(lo)s::bigint[], %(hi)s::bigint[], %(exact)s::boolean[]) AS r(lo, hi, exact)"
+)
+_POSTGRES_RUN_SCAN = """SELECT l.id, l.participant_id, l.lat, l.lon FROM {location} l
+    WHERE l.h3_r9 BETWEEN r.lo AND r.hi AND {window} OFFSET 0"""
+_POSTGRES_PERSON = """p.confirmed_at IS NOT NULL AND p.deactivated_at IS NULL
+    AND (p.paused_until IS NULL OR p.paused_until < %(day)s)"""
+_POSTGRES_CATEGORY = " AND p.categories @> %(category)s::jsonb"
+_POSTGRES_MATCHED = """
+SELECT l.id, l.participant_id, l.lat, l.lon, r.exact
+FROM {runs}
+CROSS JOIN LATERAL ({run_scan}) l
+CROSS JOIN LATERAL (
+    SELECT 1 FROM {participant} p WHERE p.id = l.participant_id AND {person} OFFSET 0
+) ok
+"""
+
+
+def _run_scan() -> str:
+    return _POSTGRES_RUN_SCAN.format(location=Location._meta.db_table, window=_POSTGRES_WINDOW)
+
+
+def _runs_as_params(runs: list[tuple[int, int, bool]]) -> dict[str, list[Any]]:
+    return {
+        "lo": [lo for lo, _, _ in runs],
+        "hi": [hi for _, hi, _ in runs],
+        "exact": [exact for _, _, exact in runs],
+    }
+
+
+def _person_params(*, at: dt.datetime, category: str | None) -> tuple[str, dict[str, Any]]:
+    """The participant conditions as SQL on `p`, and their parameters (with `moment`)."""
+    day, moment = local_moment(at)
+    person = _POSTGRES_PERSON
+    params: dict[str, Any] = {"day": day, "moment": moment}
+    if category is not None:
+        person += _POSTGRES_CATEGORY
+        params["category"] = json.dumps([category])
+    return person, params
+
+
+def _postgres_rows(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    # The planner cannot estimate a range scan per run (it guesses a ninth of the table for
+    # each), so these statements look expensive: PostgreSQL's JIT must be off for them, which
+    # settings.py does for every connection (measured 30-440 ms of compilation otherwise).
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _matched_postgres(
+    *, area: Area, at: dt.datetime, category: str | None
+) -> dict[int, tuple[int, float]]:
+    """`_matched_locations` in one statement; the exact test and distances in Python."""
+    runs = _runs_as_params(area.cover.finest_ranges())
+    if not runs["lo"]:
+        return {}
+    person, params = _person_params(at=at, category=category)
+    sql = _POSTGRES_MATCHED.format(
+        runs=_POSTGRES_RUNS,
+        run_scan=_run_scan(),
+        participant=Participant._meta.db_table,
+        person=person,
+    )
+    rows = _postgres_rows(sql, {**runs, **params})
+    clat, clon = area.centre
+    # A circle's exact test is the distance to its centre: compute it once per row.
+    radius = area.radius_m if isinstance(area, Circle) else None
+    contains = area.contains
+    best: dict[int, tuple[int, float]] = {}
+    for location_id, participant_id, lat, lon, exact in rows:
+        distance = haversine_m(clat, clon, lat, lon)
+        if exact and not (distance <= radius if radius is not None else contains(lat, lon)):
+            continue
+        current = best.get(participant_id)
+        if current is None or (distance, location_id) < (current[1], current[0]):
+            best[participant_id] = (location_id, distance)
     return best
 
 
@@ -275,10 +385,10 @@ def reach_counts(*, area: Area, at: dt.datetime, category: str | None = None) ->
 
     Not staff-scoped: for the dispatch engine and the console of an authorised dispatcher.
     """
+    if connection.vendor == "postgresql":
+        return _counts_postgres(area=area, at=at, category=category)
     base = _eligible_locations(at=at, category=category)
     size = _chunk_size()
-    if connection.vendor == "postgresql":
-        return _counts_postgres(area=area, at=at, category=category, base=base)
     interior_filters = _interior_filters(area, size)
     if len(interior_filters) > 1:
         # Too many cells for one statement (huge areas on SQLite): count the long way.
@@ -321,62 +431,62 @@ _POSTGRES_WINDOW = """(l.window_start IS NULL OR l.window_end IS NULL
             AND l.window_start <= %(moment)s AND l.window_end > %(moment)s)
         OR (l.window_start > l.window_end
             AND (l.window_start <= %(moment)s OR l.window_end > %(moment)s)))"""
-# One branch per resolution so each can be an index(-only) scan; UNION deduplicates people
-# matched through several locations and the exactly tested boundary hits (`extra`).
+# The interior runs' people ∪ the exactly tested boundary hits (`extra`), deduplicated; then
+# each person's eligibility and phones by primary-key/foreign-key probes of covering indexes
+# (LATERAL … OFFSET 0 keeps them nested loops: the planner overestimates the runs and would
+# otherwise scan the whole participant and phone tables).
 _POSTGRES_COUNTS = """
 WITH hits AS (
-    SELECT l.participant_id AS id FROM {location} l WHERE l.h3_r5 = ANY(%(r5)s) AND {window}
-    UNION
-    SELECT l.participant_id FROM {location} l WHERE l.h3_r7 = ANY(%(r7)s) AND {window}
-    UNION
-    SELECT l.participant_id FROM {location} l WHERE l.h3_r9 = ANY(%(r9)s) AND {window}
+    SELECT l.participant_id AS id FROM {runs} CROSS JOIN LATERAL ({run_scan}) l
     UNION
     SELECT unnest(%(extra)s::bigint[])
 ), people AS MATERIALIZED (
-    SELECT p.id, (p.email_confirmed_at IS NOT NULL AND NOT p.email_unreachable) AS mail
-    FROM {participant} p JOIN hits ON hits.id = p.id
-    WHERE p.confirmed_at IS NOT NULL AND p.deactivated_at IS NULL
-      AND (p.paused_until IS NULL OR p.paused_until < %(day)s)
-      AND (%(category)s::jsonb IS NULL OR p.categories @> %(category)s::jsonb)
+    SELECT hits.id, ok.mail
+    FROM hits
+    JOIN LATERAL (
+        SELECT (p.email_confirmed_at IS NOT NULL AND NOT p.email_unreachable) AS mail
+        FROM {participant} p WHERE p.id = hits.id AND {person} OFFSET 0
+    ) ok ON true
 )
-SELECT (SELECT count(*) FROM people WHERE mail),
-       count(*) FILTER (WHERE ph.sms),
-       count(*) FILTER (WHERE ph.voice)
-FROM people JOIN {phone} ph ON ph.participant_id = people.id
-WHERE ph.verified_at IS NOT NULL
+SELECT count(*) FILTER (WHERE people.mail), coalesce(sum(ph.sms), 0), coalesce(sum(ph.voice), 0)
+FROM people
+JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE x.sms) AS sms, count(*) FILTER (WHERE x.voice) AS voice
+    FROM {phone} x WHERE x.participant_id = people.id AND x.verified_at IS NOT NULL OFFSET 0
+) ph ON true
+"""
+# Boundary candidates only: their eligibility is checked by the count statement.
+_POSTGRES_BOUNDARY = """
+SELECT l.participant_id, l.lat, l.lon FROM {runs} CROSS JOIN LATERAL ({run_scan}) l
 """
 
 
-def _counts_postgres(
-    *, area: Area, at: dt.datetime, category: str | None, base: QuerySet[Location]
-) -> dict[str, int]:
-    """One statement: interior cells and the exactly tested boundary hits, deduplicated."""
-    cover = area.cover
-    boundary_hits = {
-        participant_id
-        for participant_id, lat, lon in base.filter(h3_r9__in=sorted(cover.boundary)).values_list(
-            "participant_id", "lat", "lon"
+def _counts_postgres(*, area: Area, at: dt.datetime, category: str | None) -> dict[str, int]:
+    """Two statements: the boundary candidates (exact test here), then the counts."""
+    runs = area.cover.finest_ranges()
+    interior = [run for run in runs if not run[2]]
+    boundary = [run for run in runs if run[2]]
+    person, params = _person_params(at=at, category=category)
+    tables = {
+        "runs": _POSTGRES_RUNS,
+        "run_scan": _run_scan(),
+        "participant": Participant._meta.db_table,
+        "phone": PhoneNumber._meta.db_table,
+        "person": person,
+    }
+    extra: set[int] = set()
+    if boundary:
+        rows = _postgres_rows(
+            _POSTGRES_BOUNDARY.format(**tables), {**_runs_as_params(boundary), **params}
         )
-        if area.contains(lat, lon)
-    }
-    day, moment = local_moment(at)
-    sql = _POSTGRES_COUNTS.format(
-        window=_POSTGRES_WINDOW,
-        location=Location._meta.db_table,
-        participant=Participant._meta.db_table,
-        phone=PhoneNumber._meta.db_table,
+        extra = {pid for pid, lat, lon in rows if area.contains(lat, lon)}
+    if not interior and not extra:
+        return dict.fromkeys(CHANNELS, 0)
+    rows = _postgres_rows(
+        _POSTGRES_COUNTS.format(**tables),
+        {**_runs_as_params(interior), **params, "extra": sorted(extra)},
     )
-    params: dict[str, Any] = {
-        **{f"r{res}": sorted(cover.interior.get(res, ())) for res in (5, 7, 9)},
-        "extra": sorted(boundary_hits),
-        "moment": moment,
-        "day": day,
-        "category": json.dumps([category]) if category is not None else None,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    email, sms, voice = row if row else (0, 0, 0)
+    email, sms, voice = rows[0] if rows else (0, 0, 0)
     return {"sms": int(sms), "voice": int(voice), "email": int(email)}
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 import random
+import time
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -146,3 +148,74 @@ def test_dispatcher_attaches_a_photo_in_the_console(
     )
     page.click("#photo-form button[type=submit]:not([name])")
     expect(page.locator("#id_photo_error")).to_contain_text("Dit is geen foto")
+
+
+def test_dragging_the_radius_keeps_one_preview_in_flight_and_shows_the_last_area(
+    signed_in_page, live_server
+) -> None:
+    # Participants 1, 2, 3 and 4 km from the Dam (due east): the count tells the radius.
+    for i, km in enumerate((1, 2, 3, 4)):
+        make_participant(
+            region=None,
+            name=f"R{i}",
+            email=f"r{i}@example.nl",
+            phone=f"+3163100{i:04d}",
+            lat=DAM[0],
+            lon=DAM[1] + (km - 0.2) * 1000 / (111_195 * math.cos(math.radians(DAM[0]))),
+        )
+    dispatcher = StaffUserFactory(organisation=DispatchCentreFactory(), roles=[Role.DISPATCHER])
+    page = signed_in_page(dispatcher, reverse("actions:new"))
+    preview_path = reverse("actions:reach_preview")
+    in_flight, most, sent = [0], [0], [0]
+
+    def started(request: object) -> None:
+        if preview_path in getattr(request, "url", ""):
+            sent[0] += 1
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+
+    def ended(request: object) -> None:
+        if preview_path in getattr(request, "url", ""):
+            in_flight[0] -= 1
+
+    page.on("request", started)
+    page.on("requestfinished", ended)
+    page.on("requestfailed", ended)
+
+    def slow_preview(route: Any) -> None:
+        time.sleep(0.4)  # a preview at national scale takes a while: dragging outpaces it
+        route.continue_()
+
+    page.route(f"**{preview_path}*", slow_preview)
+    page.select_option("#id_type", "missing_child")
+    page.fill("#address-q", "Amsterdam")
+    page.locator("#address-results button").first.click()
+    page.evaluate(
+        """async () => {
+            const radius = document.getElementById("radius");
+            for (const value of [500, 1500, 2500, 3500, 1500, 2500]) {
+                radius.value = value;
+                radius.dispatchEvent(new Event("input"));
+                await new Promise((done) => setTimeout(done, 150));
+            }
+        }"""
+    )
+    # The last area is 2.5 km around the found place: the count settles on its answer.
+    centre = page.evaluate("JSON.parse(document.getElementById('id_area').value)")
+    assert centre["properties"]["radius"] == 2500
+    expected = outbox_count(centre)
+    expect(page.locator("#reach-sms")).to_have_text(str(expected))
+    assert sent[0] >= 2  # it did ask while dragging …
+    assert most[0] == 1  # … but never had two previews on the server at once
+
+
+def outbox_count(area: dict[str, object]) -> int:
+    from burgernet.actions import outbox
+    from burgernet.actions.texts import TYPE_DEFAULTS
+    from burgernet.core import clock
+    from burgernet.geo.area import parse_area
+
+    counts = outbox.reach_counts(
+        area=parse_area(area), at=clock.now(), category=TYPE_DEFAULTS["missing_child"].category
+    )
+    return counts["sms"]

@@ -65,16 +65,26 @@
       circle.setLatLng(marker.getLatLng()); circle.setRadius(Number(radius.value));
       setArea(circleArea());
     }
+    // One preview in flight at a time: while one is out, later changes only mark the area
+    // stale, and the newest area is asked for when the answer is in. Dragging never queues
+    // requests on the server (bench/suite.py measures the preview the same way).
+    var inflight = false, stale = false;
+    function previewDone() {
+      inflight = false;
+      if (stale) preview();
+    }
     function preview() {
       if (!areaInput.value) return;
+      if (inflight) { stale = true; return; }
+      inflight = true; stale = false;
       var mine = ++seq;
       var url = form.getAttribute("data-preview-url") + "?type=" + encodeURIComponent(typeSel.value) + "&area=" + encodeURIComponent(areaInput.value);
       fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {
-        if (mine !== seq || !data.counts) return;
+        if (mine !== seq || stale || !data.counts) return;
         document.getElementById("reach-voice").textContent = data.counts.voice != null ? data.counts.voice : 0;
         document.getElementById("reach-sms").textContent = data.counts.sms != null ? data.counts.sms : 0;
         document.getElementById("reach-area").textContent = data.area_km2 + " km²";
-      });
+      }).then(previewDone, previewDone);
     }
     function updateText() {
       var d = defaults[typeSel.value] || {};

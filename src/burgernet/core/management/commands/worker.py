@@ -12,6 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection
+from django.utils.crypto import get_random_string
 
 from burgernet.core.db import require_database, require_redis
 
@@ -42,6 +44,22 @@ class Command(BaseCommand):
             if options["burst"]:
                 rq_args.append("--burst")
             call_command("rqworker", *rq_args)
+        elif connection.vendor == "postgresql" and not options["burst"]:
+            # Same table, same claims; idle workers wait on LISTEN and wake at once (ADR 0024).
+            from burgernet.core.taskwake import Worker
+
+            worker = Worker(
+                queue_names=queues,
+                interval=0.2,
+                batch=False,
+                backend_name="default",
+                startup_delay=False,
+                max_tasks=None,
+                worker_id=get_random_string(32),
+                excluded_queue_names=[],
+            )
+            worker.configure_signals()
+            worker.run()
         else:
             call_command(
                 "db_worker",
