@@ -94,7 +94,7 @@ class Command(BaseCommand):
             from burgernet.accounts.models import Organisation
 
             if not Organisation.objects.exists():
-                self.stdout.write("First run: building the demo data (takes a minute) …")
+                self.stdout.write("First run: building the demo data (takes a few minutes) …")
                 # DEMO_PARTICIPANTS keeps a first run (or a browser test) small or makes it big;
                 # verbosity 0: the demo logins are printed once, in the welcome below.
                 call_command("demo", participants=config("DEMO_PARTICIPANTS", 20_000), verbosity=0)
