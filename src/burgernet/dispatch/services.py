@@ -940,13 +940,11 @@ def inbound_record(
 def messages_redact(*, source_type: str, source_id: str) -> int:
     """Remove the personal data from one owner's messages and deliveries when its retention
     has ended (e.g. an action's dossier purge): texts and push payloads, addresses, participant
-    references, provider ids and errors; the idempotency key (a hash of the address) becomes
-    `purged:<id>`. Channel, state, times, cost and segments stay, so cost figures survive.
+    references, provider ids and errors; the idempotency key (a hash of the address) is
+    replaced as retention does (`_blank_changes`). Channel, state, times, cost and segments
+    stay, so cost figures survive.
     Deliveries still queued are failed first. Runs in the caller's transaction; returns the
     number of deliveries redacted."""
-    from django.db.models import CharField
-    from django.db.models.functions import Cast, Concat
-
     messages = Message.objects.filter(source_type=source_type, source_id=source_id)
     deliveries = Delivery.objects.filter(message__in=messages.values("pk"))
     now = clock.now()
@@ -954,12 +952,13 @@ def messages_redact(*, source_type: str, source_id: str) -> int:
         state=DeliveryState.FAILED, failed_at=now
     )
     count = deliveries.update(
-        address="",
-        recipient_ref=None,
-        provider_message_id="",
-        error="",
-        claimed_by="",
-        idempotency_key=Concat(Value("purged:"), Cast("pk", output_field=CharField())),
+        **{
+            **_blank_changes(),
+            "error": "",
+            "recipient_ref": None,
+            "provider_message_id": "",
+            "claimed_by": "",
+        }
     )
     messages.update(
         sms_text="", voice_text="", email_subject="", email_html="", email_text="", payload={}

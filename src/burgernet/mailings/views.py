@@ -356,7 +356,6 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def my_preferences(request: HttpRequest, participant: Participant) -> HttpResponse:
     """My Burgernet → Burgernetmail: receive it or not, and quiet hours."""
-    preference = MailPreference.objects.filter(participant=participant).first()
     if request.method == "POST":
         form = MailPreferenceForm(request.POST)
         if form.is_valid():
@@ -375,6 +374,7 @@ def my_preferences(request: HttpRequest, participant: Participant) -> HttpRespon
                 return HttpResponseRedirect(reverse("mailings:my_preferences"))
         status = 400
     else:
+        preference = MailPreference.objects.filter(participant=participant).first()
         form = MailPreferenceForm(
             initial={
                 "receive": preference is None or preference.unsubscribed_at is None,
