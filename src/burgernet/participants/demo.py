@@ -41,7 +41,7 @@ from burgernet.core import clock
 from burgernet.geo.cells import EARTH_RADIUS_M, point_cells
 from burgernet.geo.models import Region, RegionKind
 from burgernet.geo.selectors import RegionLocator
-from burgernet.participants.models import Location, Participant, PhoneNumber
+from burgernet.participants.models import CATEGORY_BITS, Location, Participant, PhoneNumber
 from burgernet.participants.phones import phone_hash
 
 FIRST_NAMES = [
@@ -411,9 +411,9 @@ class _Generator:
             participant = self._participant(pid, country, serial=offset + i + 1)
             participants.append(participant)
             confirmed_at = participant[7]
-            locations.append(
+            mine = [
                 self._location(pid, "home", anchor.name, country, lat, lon, region_id, None, None)
-            )
+            ]
             if municipality is not None and municipality.nearby and rng.random() < 0.4:
                 work = municipality.nearby[
                     bisect.bisect_right(
@@ -429,14 +429,20 @@ class _Generator:
                         if rng.random() < 0.75
                         else (dt.time(22), dt.time(6))
                     )
-                locations.append(
+                mine.append(
                     self._location(pid, "work", work.name, "NL", wlat, wlon, wregion, start, end)
                 )
+            reach_sms = reach_voice = 0
             for e164, voice, sms in self._phones(country):
                 verified = (
                     confirmed_at if confirmed_at is not None and rng.random() < 0.97 else None
                 )
                 phones.append((pid, e164, phone_hash(e164), voice, sms, verified))
+                if verified is not None:
+                    reach_sms += sms
+                    reach_voice += voice
+            reach = _reach_columns(participant, reach_sms, reach_voice)
+            locations.extend((*row, *reach) for row in mine)
         # Ids for phones and locations are assigned in order by the writer.
         return (
             participants,
@@ -626,6 +632,20 @@ class _Generator:
         )
 
 
+def _reach_columns(participant: tuple[Any, ...], sms: int, voice: int) -> tuple[Any, ...]:
+    """`Location.reach_*` as the database triggers compute them (migration 0005), for COPY."""
+    email_confirmed_at, email_unreachable, _languages, categories, confirmed_at = participant[3:8]
+    paused_until, deactivated_at = participant[8:10]
+    return (
+        confirmed_at is not None and deactivated_at is None,
+        paused_until,
+        sum(CATEGORY_BITS.get(c, 0) for c in set(categories)),
+        sms,
+        voice,
+        email_confirmed_at is not None and not email_unreachable,
+    )
+
+
 def _ascii(text: str) -> str:
     import unicodedata
 
@@ -668,6 +688,12 @@ LOCATION_COLUMNS = (
     "window_start",
     "window_end",
     "precision",
+    "reach_active",
+    "reach_paused_until",
+    "reach_categories",
+    "reach_sms",
+    "reach_voice",
+    "reach_email",
 )
 _TABLES = (
     (Participant, PARTICIPANT_COLUMNS),
@@ -743,10 +769,23 @@ def _sqlite_adapter(model: type[Any], column: str) -> Callable[[Any], Any] | Non
 
 
 class _PostgresWriter:
-    """COPY into the three tables with ids reserved up front, then move the sequences on."""
+    """COPY into the three tables with ids reserved up front, then move the sequences on.
+
+    A load at least as big as what the tables hold already builds their secondary indexes
+    after the COPY instead of maintaining them row by row (all inside the transaction, so a
+    failed load leaves the indexes as they were).
+    """
+
+    def __init__(self) -> None:
+        self._deferred_indexes: list[str] = []
 
     def reserve(self, count: int) -> tuple[int, int, int]:
+        if count >= _max_id(Participant):
+            self._drop_secondary_indexes()
         with connection.cursor() as cursor:
+            # The rows carry their reach columns (`_reach_columns`): the triggers that would
+            # compute them per row stand aside for this transaction (migration 0005).
+            cursor.execute("SET LOCAL burgernet.reach_given = 'on'")
             # Keeps concurrent sign-ups from taking ids in the reserved block while we load.
             for model, _columns in _TABLES:
                 cursor.execute(f"LOCK TABLE {model._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
@@ -783,8 +822,29 @@ class _PostgresWriter:
                     for row in rows:
                         copy.write_row(row)
 
+    def _drop_secondary_indexes(self) -> None:
+        """Drop the three tables' indexes that back no constraint; remember how to rebuild."""
+        tables = [model._meta.db_table for model, _columns in _TABLES]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i "
+                "WHERE i.schemaname = current_schema() AND i.tablename = ANY(%s) "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+                [tables],
+            )
+            for name, definition in cursor.fetchall():
+                self._deferred_indexes.append(definition)
+                cursor.execute(f'DROP INDEX "{name}"')
+
     def finish(self) -> None:
         with connection.cursor() as cursor:
+            if self._deferred_indexes:
+                # The foreign keys are deferred; their queued checks must run first (CREATE
+                # INDEX refuses a table with pending trigger events).
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            for definition in self._deferred_indexes:
+                cursor.execute(definition)
             for model, _columns in _TABLES:
                 table = model._meta.db_table
                 cursor.execute(

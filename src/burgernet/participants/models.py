@@ -35,6 +35,16 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("e-mail")
 
 
+#: Each category's bit in `Location.reach_categories`. Adding a category means a migration that
+#: redefines the database function `participants_reach_categories` (migration 0005).
+CATEGORY_BITS: dict[str, int] = {
+    Category.MISSING_PERSONS.value: 1,
+    Category.CRIME.value: 2,
+    Category.PREVENTION.value: 4,
+    Category.CRISIS.value: 8,
+}
+
+
 def all_categories() -> list[str]:
     return [c.value for c in Category]
 
@@ -186,13 +196,28 @@ class Location(models.Model):
     precision = models.CharField(
         max_length=12, choices=LocationPrecision.choices, default=LocationPrecision.ADDRESS
     )
+    # The participant's reachability, copied onto every location of theirs by database
+    # triggers (migration 0005, ADR 0086) so the reach selector and its live counts read one
+    # index and never visit the participant or phone tables. Application code never writes
+    # these: whatever it saves, the triggers recompute them from the participant and phones.
+    #: Confirmed and not deactivated.
+    reach_active = models.BooleanField(default=False, editable=False)
+    #: The participant's `paused_until` (paused while it is on or after the local date).
+    reach_paused_until = models.DateField(null=True, blank=True, editable=False)
+    #: The participant's categories as `CATEGORY_BITS`.
+    reach_categories = models.SmallIntegerField(default=0, editable=False)
+    #: Verified numbers with SMS on, and with voice on.
+    reach_sms = models.SmallIntegerField(default=0, editable=False)
+    reach_voice = models.SmallIntegerField(default=0, editable=False)
+    #: A confirmed e-mail address that does not bounce.
+    reach_email = models.BooleanField(default=False, editable=False)
 
     class Meta:
         verbose_name = _("location")
         indexes = [
             # Covering cell indexes (PostgreSQL; elsewhere plain indexes). The reach selector
-            # reads the whole cover as range scans of the r9 one, index-only (ADR 0023); r5
-            # and r7 serve the mailings' and dashboard's cell lookups.
+            # reads the whole cover as range scans of the r9 one, index-only, reachability
+            # included (ADR 0023, 0086); r5 and r7 serve the mailings' and dashboard's lookups.
             *(
                 models.Index(
                     fields=[f"h3_r{res}"],
@@ -203,8 +228,21 @@ class Location(models.Model):
             ),
             models.Index(
                 fields=["h3_r9"],
-                include=["participant", "window_start", "window_end", "lat", "lon", "id"],
-                name="participants_loc_r9_reach",
+                include=[
+                    "participant",
+                    "window_start",
+                    "window_end",
+                    "lat",
+                    "lon",
+                    "id",
+                    "reach_active",
+                    "reach_paused_until",
+                    "reach_categories",
+                    "reach_sms",
+                    "reach_voice",
+                    "reach_email",
+                ],
+                name="participants_loc_r9_reachable",
             ),
         ]
 

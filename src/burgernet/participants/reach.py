@@ -7,14 +7,17 @@
 A participant counts when confirmed, not deactivated, not paused on the local date of `at`
 (paused while `paused_until >= that date`), interested in `category` (if given), and has at least
 one location inside the area whose time window (local time Europe/Amsterdam, may cross midnight)
-includes `at`. Someone with home and work inside the area is contacted once per address; the
-recipient records the matched location nearest to the area's centre and that distance.
+includes `at`. These facts are read from the location's `reach_*` columns, which database
+triggers keep equal to the participant and their phone numbers (migration 0005, ADR 0086), so
+the selection never visits the participant or phone tables until it needs the addresses.
+Someone with home and work inside the area is contacted once per address; the recipient records
+the matched location nearest to the area's centre and that distance.
 
 Spatial part: `area.cover` gives interior cells (compacted) whose points are inside without
 further test, and r9 boundary cells whose points get the exact `area.contains` test in Python.
 On PostgreSQL the cover travels as runs of r9 ids (`Cover.finest_ranges`), one index-only range
-scan each (ADR 0023): the selection is one statement, `reach_counts` two. On SQLite, IN lists
-per stored resolution, chunked to the parameter limit (999). Measured figures:
+scan each (ADR 0023): the selection is one statement, `reach_counts` two. On SQLite, IN lists per
+stored resolution, chunked to the parameter limit (999). Measured figures:
 docs/benchmarks.md.
 
 These selectors are deliberately NOT scoped to a staff user: they run inside the dispatch engine
@@ -26,19 +29,24 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, Value
+from django.db.models import F, Q, QuerySet
 from django.db.models.lookups import Lookup
 
 from burgernet.geo.area import Area, Circle
 from burgernet.geo.distance import haversine_m
-from burgernet.participants.models import Channel, Location, Participant, PhoneNumber
+from burgernet.participants.models import (
+    CATEGORY_BITS,
+    Channel,
+    Location,
+    Participant,
+    PhoneNumber,
+)
 
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 CHANNELS: tuple[str, ...] = (Channel.SMS.value, Channel.VOICE.value, Channel.EMAIL.value)
@@ -96,55 +104,41 @@ def local_moment(at: dt.datetime) -> tuple[dt.date, dt.time]:
     return local.date(), local.time().replace(microsecond=0, tzinfo=None)
 
 
-def _eligible_locations(*, at: dt.datetime, category: str | None) -> QuerySet[Location]:
-    """Locations of reachable participants whose time window includes `at` (no area yet)."""
+def _category_bit(category: str) -> int:
+    """The category's bit in `Location.reach_categories`; 0 (nobody) for an unknown one."""
+    return CATEGORY_BITS.get(category, 0)
+
+
+#: Per channel, the location condition "has something to send to" (reach columns).
+_CHANNEL_Q: dict[str, Q] = {
+    Channel.SMS.value: Q(reach_sms__gt=0),
+    Channel.VOICE.value: Q(reach_voice__gt=0),
+    Channel.EMAIL.value: Q(reach_email=True),
+}
+
+
+def _eligible_locations(
+    *, at: dt.datetime, category: str | None, channel: str | None = None
+) -> QuerySet[Location]:
+    """Locations of reachable participants whose time window includes `at` (no area yet).
+
+    Reads only the location's own reach columns, which the database keeps equal to the
+    participant's state (migration 0005, ADR 0086); with `channel`, only participants with an
+    address on it.
+    """
     day, moment = local_moment(at)
     qs = Location.objects.filter(
-        participant__confirmed_at__isnull=False,
-        participant__deactivated_at__isnull=True,
-    ).filter(
-        Q(participant__paused_until__isnull=True) | Q(participant__paused_until__lt=day),
+        Q(reach_paused_until__isnull=True) | Q(reach_paused_until__lt=day),
         _window_q(moment),
+        reach_active=True,
     )
     if category is not None:
-        qs = _with_category(qs, category)
+        qs = qs.alias(category_hit=F("reach_categories").bitand(_category_bit(category))).filter(
+            category_hit__gt=0
+        )
+    if channel is not None:
+        qs = qs.filter(_CHANNEL_Q[channel])
     return qs
-
-
-class _JsonListHas(Func):
-    """SQLite: whether a JSON list column holds a value (`json_each` membership test).
-
-    Compiled from expressions, so the column carries whatever alias the query gives its table
-    (a hard-coded table name broke when the queryset became a subquery of another model's
-    query: the reach preview on SQLite failed for every action type with a category).
-    """
-
-    output_field = BooleanField()
-
-    def as_sql(
-        self,
-        compiler: Any,
-        connection: Any,
-        function: str | None = None,
-        template: str | None = None,
-        arg_joiner: str | None = None,
-        **extra_context: Any,
-    ) -> tuple[str, list[Any]]:
-        column, value = self.get_source_expressions()
-        column_sql, column_params = compiler.compile(column)
-        value_sql, value_params = compiler.compile(value)
-        # Both parts are compiled expressions; the value travels as a parameter.
-        sql = f"EXISTS (SELECT 1 FROM json_each({column_sql}) WHERE json_each.value = {value_sql})"  # noqa: S608
-        return sql, [*column_params, *value_params]
-
-
-def _with_category(qs: QuerySet[Location], category: str) -> QuerySet[Location]:
-    """Participants whose `categories` JSON list holds `category`, on PostgreSQL and SQLite."""
-    if connection.vendor == "postgresql":
-        return qs.filter(participant__categories__contains=[category])
-    # SQLite has no JSON containment lookup in Django; json_each does the same membership test.
-    has = _JsonListHas(F("participant__categories"), Value(category))
-    return qs.alias(has_category=has).filter(has_category=True)
 
 
 #: Ids per statement on PostgreSQL, where they travel as one array parameter.
@@ -194,12 +188,12 @@ def _interior_filters(area: Area, size: int) -> list[Q]:
 
 
 def _matched_locations(
-    *, area: Area, at: dt.datetime, category: str | None
+    *, area: Area, at: dt.datetime, category: str | None, channel: str | None = None
 ) -> dict[int, tuple[int, float]]:
     """participant id → (nearest matching location id, its distance to the area's centre)."""
     if connection.vendor == "postgresql":
-        return _matched_postgres(area=area, at=at, category=category)
-    base = _eligible_locations(at=at, category=category)
+        return _matched_postgres(area=area, at=at, category=category, channel=channel)
+    base = _eligible_locations(at=at, category=category, channel=channel)
     size = _chunk_size()
     clat, clon = area.centre
     best: dict[int, tuple[int, float]] = {}
@@ -224,32 +218,38 @@ def _matched_locations(
 
 
 # PostgreSQL: the cover travels as runs of r9 ids (`Cover.finest_ranges`), one range scan each
-# on the r9 covering index (index-only: cell, participant, window, point), then one primary-key
-# probe of the participant covering index per location. One statement, one round trip.
-# Both are LATERAL subqueries fenced with OFFSET 0, so they can only run as parameterised
-# nested loops: the planner cannot estimate a range per run (it guesses a ninth of the table
-# each) and at 2 M participants chose to scan all 2.8 M locations, probe every participant and
-# filter by the runs afterwards (minutes instead of tens of milliseconds).
+# on the r9 covering index, which holds everything the selection needs: cell, participant,
+# window, point and the participant's reach columns (ADR 0023, 0086). One statement, one
+# round trip, index-only, no visit to the participant or phone tables. The scan is a LATERAL
+# subquery fenced with OFFSET 0, so it can only run as a parameterised nested loop: the
+# planner cannot estimate a range per run (it guesses a ninth of the table each) and at 2 M
+# participants chose to scan all 2.8 M locations and filter by the runs afterwards.
 _POSTGRES_RUNS = (
     "unnest(%(lo)s::bigint[], %(hi)s::bigint[], %(exact)s::boolean[]) AS r(lo, hi, exact)"
 )
-_POSTGRES_RUN_SCAN = """SELECT l.id, l.participant_id, l.lat, l.lon FROM {location} l
-    WHERE l.h3_r9 BETWEEN r.lo AND r.hi AND {window} OFFSET 0"""
-_POSTGRES_PERSON = """p.confirmed_at IS NOT NULL AND p.deactivated_at IS NULL
-    AND (p.paused_until IS NULL OR p.paused_until < %(day)s)"""
-_POSTGRES_CATEGORY = " AND p.categories @> %(category)s::jsonb"
+_POSTGRES_RUN_SCAN = """SELECT l.id, l.participant_id, l.lat, l.lon,
+        l.reach_sms, l.reach_voice, l.reach_email
+    FROM {location} l
+    WHERE l.h3_r9 BETWEEN r.lo AND r.hi AND {window} AND {person} OFFSET 0"""
+_POSTGRES_PERSON = """l.reach_active
+    AND (l.reach_paused_until IS NULL OR l.reach_paused_until < %(day)s)"""
+_POSTGRES_CATEGORY = " AND (l.reach_categories & %(category_bit)s) <> 0"
+_POSTGRES_CHANNEL = {
+    Channel.SMS.value: " AND l.reach_sms > 0",
+    Channel.VOICE.value: " AND l.reach_voice > 0",
+    Channel.EMAIL.value: " AND l.reach_email",
+}
 _POSTGRES_MATCHED = """
 SELECT l.id, l.participant_id, l.lat, l.lon, r.exact
 FROM {runs}
 CROSS JOIN LATERAL ({run_scan}) l
-CROSS JOIN LATERAL (
-    SELECT 1 FROM {participant} p WHERE p.id = l.participant_id AND {person} OFFSET 0
-) ok
 """
 
 
-def _run_scan() -> str:
-    return _POSTGRES_RUN_SCAN.format(location=Location._meta.db_table, window=_POSTGRES_WINDOW)
+def _run_scan(person: str) -> str:
+    return _POSTGRES_RUN_SCAN.format(
+        location=Location._meta.db_table, window=_POSTGRES_WINDOW, person=person
+    )
 
 
 def _runs_as_params(runs: list[tuple[int, int, bool]]) -> dict[str, list[Any]]:
@@ -260,14 +260,18 @@ def _runs_as_params(runs: list[tuple[int, int, bool]]) -> dict[str, list[Any]]:
     }
 
 
-def _person_params(*, at: dt.datetime, category: str | None) -> tuple[str, dict[str, Any]]:
-    """The participant conditions as SQL on `p`, and their parameters (with `moment`)."""
+def _person_params(
+    *, at: dt.datetime, category: str | None, channel: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The participant conditions as SQL on the location `l`, and their parameters."""
     day, moment = local_moment(at)
     person = _POSTGRES_PERSON
     params: dict[str, Any] = {"day": day, "moment": moment}
     if category is not None:
         person += _POSTGRES_CATEGORY
-        params["category"] = json.dumps([category])
+        params["category_bit"] = _category_bit(category)
+    if channel is not None:
+        person += _POSTGRES_CHANNEL[channel]
     return person, params
 
 
@@ -281,19 +285,14 @@ def _postgres_rows(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
 
 
 def _matched_postgres(
-    *, area: Area, at: dt.datetime, category: str | None
+    *, area: Area, at: dt.datetime, category: str | None, channel: str | None
 ) -> dict[int, tuple[int, float]]:
     """`_matched_locations` in one statement; the exact test and distances in Python."""
     runs = _runs_as_params(area.cover.finest_ranges())
     if not runs["lo"]:
         return {}
-    person, params = _person_params(at=at, category=category)
-    sql = _POSTGRES_MATCHED.format(
-        runs=_POSTGRES_RUNS,
-        run_scan=_run_scan(),
-        participant=Participant._meta.db_table,
-        person=person,
-    )
+    person, params = _person_params(at=at, category=category, channel=channel)
+    sql = _POSTGRES_MATCHED.format(runs=_POSTGRES_RUNS, run_scan=_run_scan(person))
     rows = _postgres_rows(sql, {**runs, **params})
     clat, clon = area.centre
     # A circle's exact test is the distance to its centre: compute it once per row.
@@ -324,7 +323,7 @@ def reachable_participants(
     """
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r} (known: {', '.join(CHANNELS)})")
-    matched = _matched_locations(area=area, at=at, category=category)
+    matched = _matched_locations(area=area, at=at, category=category, channel=channel)
     recipients: list[Recipient] = []
     size = _chunk_size()
     id_chunk = _ID_ARRAY_CHUNK if connection.vendor == "postgresql" else size
@@ -380,8 +379,9 @@ def reach_counts(*, area: Area, at: dt.datetime, category: str | None = None) ->
     """How many addresses each channel would reach ({"sms": n, "voice": n, "email": n}).
 
     The same rules and the same numbers as `len(reachable_participants(...))` per channel, for
-    the dispatcher's live preview while drawing. Counting happens in the database for interior
-    cells; only boundary candidates come to Python for the exact test.
+    the dispatcher's live preview while drawing. Everything comes from the locations' reach
+    columns: on PostgreSQL the interior is counted in the database (deduplicated per
+    participant) and only boundary candidates come to Python for the exact test.
 
     Not staff-scoped: for the dispatch engine and the console of an authorised dispatcher.
     """
@@ -389,40 +389,22 @@ def reach_counts(*, area: Area, at: dt.datetime, category: str | None = None) ->
         return _counts_postgres(area=area, at=at, category=category)
     base = _eligible_locations(at=at, category=category)
     size = _chunk_size()
-    interior_filters = _interior_filters(area, size)
-    if len(interior_filters) > 1:
-        # Too many cells for one statement (huge areas on SQLite): count the long way.
-        matched = _matched_locations(area=area, at=at, category=category)
-        return _count_for_participants(list(matched))
-    interior_q = interior_filters[0] if interior_filters else None
-
-    # Boundary candidates: exact test in Python.
-    boundary_hits: set[int] = set()
+    columns = ("participant_id", "reach_sms", "reach_voice", "reach_email")
+    people: dict[int, tuple[int, int, bool]] = {}
+    for interior in _interior_filters(area, size):
+        for participant_id, sms, voice, email in base.filter(interior).values_list(*columns):
+            people[participant_id] = (sms, voice, email)
     for chunk in _chunks(sorted(area.cover.boundary), size):
-        for participant_id, lat, lon in base.filter(h3_r9__in=chunk).values_list(
-            "participant_id", "lat", "lon"
+        for participant_id, sms, voice, email, lat, lon in base.filter(h3_r9__in=chunk).values_list(
+            *columns, "lat", "lon"
         ):
-            if participant_id not in boundary_hits and area.contains(lat, lon):
-                boundary_hits.add(participant_id)
-
-    counts = dict.fromkeys(CHANNELS, 0)
-    extra = boundary_hits
-    if interior_q is not None:
-        interior_ids = base.filter(interior_q).values("participant_id")
-        _add(counts, _count_query(interior_ids))
-        # Boundary hits that also match through an interior location are already counted.
-        budget = max(100, size - sum(len(c) for c in area.cover.interior.values()))
-        already: set[int] = set()
-        for chunk in _chunks(sorted(boundary_hits), budget):
-            already.update(
-                base.filter(interior_q, participant_id__in=chunk).values_list(
-                    "participant_id", flat=True
-                )
-            )
-        extra = boundary_hits - already
-    for chunk in _chunks(sorted(extra), size):
-        _add(counts, _count_query(chunk))
-    return counts
+            if participant_id not in people and area.contains(lat, lon):
+                people[participant_id] = (sms, voice, email)
+    return {
+        "sms": sum(sms for sms, _, _ in people.values()),
+        "voice": sum(voice for _, voice, _ in people.values()),
+        "email": sum(1 for _, _, email in people.values() if email),
+    }
 
 
 _POSTGRES_WINDOW = """(l.window_start IS NULL OR l.window_end IS NULL
@@ -431,33 +413,23 @@ _POSTGRES_WINDOW = """(l.window_start IS NULL OR l.window_end IS NULL
             AND l.window_start <= %(moment)s AND l.window_end > %(moment)s)
         OR (l.window_start > l.window_end
             AND (l.window_start <= %(moment)s OR l.window_end > %(moment)s)))"""
-# The interior runs' people ∪ the exactly tested boundary hits (`extra`), deduplicated; then
-# each person's eligibility and phones by primary-key/foreign-key probes of covering indexes
-# (LATERAL … OFFSET 0 keeps them nested loops: the planner overestimates the runs and would
-# otherwise scan the whole participant and phone tables).
+# The interior runs' locations plus the exactly tested boundary hits (`extra_*`), one row per
+# participant (a participant's locations all carry the same reach columns), summed.
 _POSTGRES_COUNTS = """
 WITH hits AS (
-    SELECT l.participant_id AS id FROM {runs} CROSS JOIN LATERAL ({run_scan}) l
+    SELECT l.participant_id AS id, l.reach_sms AS sms, l.reach_voice AS voice,
+           l.reach_email AS mail
+    FROM {runs} CROSS JOIN LATERAL ({run_scan}) l
     UNION
-    SELECT unnest(%(extra)s::bigint[])
-), people AS MATERIALIZED (
-    SELECT hits.id, ok.mail
-    FROM hits
-    JOIN LATERAL (
-        SELECT (p.email_confirmed_at IS NOT NULL AND NOT p.email_unreachable) AS mail
-        FROM {participant} p WHERE p.id = hits.id AND {person} OFFSET 0
-    ) ok ON true
+    SELECT * FROM unnest(%(extra_id)s::bigint[], %(extra_sms)s::smallint[],
+                         %(extra_voice)s::smallint[], %(extra_mail)s::boolean[])
 )
-SELECT count(*) FILTER (WHERE people.mail), coalesce(sum(ph.sms), 0), coalesce(sum(ph.voice), 0)
-FROM people
-JOIN LATERAL (
-    SELECT count(*) FILTER (WHERE x.sms) AS sms, count(*) FILTER (WHERE x.voice) AS voice
-    FROM {phone} x WHERE x.participant_id = people.id AND x.verified_at IS NOT NULL OFFSET 0
-) ph ON true
+SELECT count(*) FILTER (WHERE mail), coalesce(sum(sms), 0), coalesce(sum(voice), 0) FROM hits
 """
-# Boundary candidates only: their eligibility is checked by the count statement.
+# Boundary candidates only, with their reach columns.
 _POSTGRES_BOUNDARY = """
-SELECT l.participant_id, l.lat, l.lon FROM {runs} CROSS JOIN LATERAL ({run_scan}) l
+SELECT l.participant_id, l.lat, l.lon, l.reach_sms, l.reach_voice, l.reach_email
+FROM {runs} CROSS JOIN LATERAL ({run_scan}) l
 """
 
 
@@ -467,47 +439,28 @@ def _counts_postgres(*, area: Area, at: dt.datetime, category: str | None) -> di
     interior = [run for run in runs if not run[2]]
     boundary = [run for run in runs if run[2]]
     person, params = _person_params(at=at, category=category)
-    tables = {
-        "runs": _POSTGRES_RUNS,
-        "run_scan": _run_scan(),
-        "participant": Participant._meta.db_table,
-        "phone": PhoneNumber._meta.db_table,
-        "person": person,
-    }
-    extra: set[int] = set()
+    tables = {"runs": _POSTGRES_RUNS, "run_scan": _run_scan(person)}
+    extra: dict[int, tuple[int, int, bool]] = {}
     if boundary:
         rows = _postgres_rows(
             _POSTGRES_BOUNDARY.format(**tables), {**_runs_as_params(boundary), **params}
         )
-        extra = {pid for pid, lat, lon in rows if area.contains(lat, lon)}
+        for participant_id, lat, lon, sms, voice, email in rows:
+            if participant_id not in extra and area.contains(lat, lon):
+                extra[participant_id] = (sms, voice, email)
     if not interior and not extra:
         return dict.fromkeys(CHANNELS, 0)
+    ids = sorted(extra)
     rows = _postgres_rows(
         _POSTGRES_COUNTS.format(**tables),
-        {**_runs_as_params(interior), **params, "extra": sorted(extra)},
+        {
+            **_runs_as_params(interior),
+            **params,
+            "extra_id": ids,
+            "extra_sms": [extra[i][0] for i in ids],
+            "extra_voice": [extra[i][1] for i in ids],
+            "extra_mail": [extra[i][2] for i in ids],
+        },
     )
     email, sms, voice = rows[0] if rows else (0, 0, 0)
     return {"sms": int(sms), "voice": int(voice), "email": int(email)}
-
-
-def _count_query(participant_ids: QuerySet[Any] | list[int]) -> dict[str, int]:
-    """Counts per channel for the participants in `participant_ids` (a list or a subquery)."""
-    phones = PhoneNumber.objects.filter(
-        participant_id__in=participant_ids, verified_at__isnull=False
-    ).aggregate(sms=Count("id", filter=Q(sms=True)), voice=Count("id", filter=Q(voice=True)))
-    email = Participant.objects.filter(
-        id__in=participant_ids, email_confirmed_at__isnull=False, email_unreachable=False
-    ).count()
-    return {"sms": phones["sms"], "voice": phones["voice"], "email": email}
-
-
-def _count_for_participants(participant_ids: list[int]) -> dict[str, int]:
-    counts = dict.fromkeys(CHANNELS, 0)
-    for chunk in _chunks(sorted(participant_ids), _chunk_size()):
-        _add(counts, _count_query(chunk))
-    return counts
-
-
-def _add(total: dict[str, int], part: dict[str, int]) -> None:
-    for key, value in part.items():
-        total[key] += value
