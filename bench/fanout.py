@@ -91,6 +91,7 @@ def wait_all_accepted(mock: str, n: int, timeout: float = 600) -> float:
     raise RuntimeError(f"only {mock_accepted(mock)} of {n} accepted")
 
 
+TIMELINE = False  # --timeline: per account, when the mock accepted its first and last batch
 BURST_SECONDS = 0.0  # --burst: bucket size in seconds of the limit (0: the account default)
 
 
@@ -201,6 +202,18 @@ def run_burgernet(
             f"    enqueue+commit of {n}: {t_commit - t0:.2f} s; first batch accepted at the "
             f"mock {(first_at - wall_commit) * 1000:.0f} ms after commit"
         )
+        if TIMELINE:
+            for name, a in sorted(stats["accounts"].items()):
+                print(
+                    f"      {name}: {a.get('accepted', 0)} accepted, first "
+                    f"{(a['first_at'] - wall_commit) * 1000:.0f} ms, last "
+                    f"{(a['last_at'] - wall_commit) * 1000:.0f} ms after commit"
+                )
+            last_at = max(a["last_at"] for a in stats["accounts"].values() if a.get("last_at"))
+            print(
+                f"      t0->commit {t_commit - t0:.3f} s, commit->last batch "
+                f"{last_at - wall_commit:.3f} s, clock total {t_done - t0:.3f} s"
+            )
         return t_done - t0
     finally:
         for w in workers:
@@ -397,6 +410,11 @@ def main() -> None:
         help="our token buckets hold this many seconds of the limit (0: the account default, "
         "a tenth of a second or one batch); the mock allows one second's worth at once",
     )
+    parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="burgernet: per account, first and last batch at the mock (its clock) after commit",
+    )
     args = parser.parse_args()
     db_url = os.environ.get(
         "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/burgernet_bench_dispatch"
@@ -418,8 +436,9 @@ def main() -> None:
         n, batch = args.n, args.batch
         print(f"fan-out of {n} SMS, batches of {batch}, PostgreSQL, mock provider on loopback")
         runs = {int(r) for r in args.runs.split(",") if r}
-        global BURST_SECONDS
+        global BURST_SECONDS, TIMELINE
         BURST_SECONDS = args.burst
+        TIMELINE = args.timeline
         if BURST_SECONDS:
             print(f"rate-limited accounts with burst = {BURST_SECONDS:g} s of their limit")
         if 1 in runs:

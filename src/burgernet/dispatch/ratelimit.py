@@ -63,8 +63,17 @@ def waits(accounts: list[ProviderAccount]) -> dict[str, float]:
     One query (or one Redis round trip) for all accounts, so a worker can send each batch to
     the account that has tokens instead of queueing behind a busy one.
     """
+    return {name: wait for name, (wait, _) in readiness(accounts).items()}
+
+
+def readiness(accounts: list[ProviderAccount]) -> dict[str, tuple[float, float]]:
+    """Per account: (seconds its next full batch would wait now, share of its bucket full).
+
+    Of the accounts that can take a batch now, the fullest is the one whose tokens overflow
+    (are lost) first; an untouched account counts as full, an unlimited one too.
+    """
     limited = [a for a in accounts if a.rate_per_second > 0]
-    result = {a.name: 0.0 for a in accounts}
+    result = {a.name: (0.0, 1.0) for a in accounts}
     if not limited:
         return result
     now = time.time()
@@ -86,7 +95,8 @@ def waits(accounts: list[ProviderAccount]) -> dict[str, float]:
     for a in limited:
         tokens, at = state.get(a.name, (a.bucket_size, now))
         tokens = min(a.bucket_size, tokens + max(0.0, now - at) * a.rate_per_second)
-        result[a.name] = max(0.0, (a.send_batch_size - tokens) / a.rate_per_second)
+        wait = max(0.0, (a.send_batch_size - tokens) / a.rate_per_second)
+        result[a.name] = (wait, max(0.0, tokens) / a.bucket_size)
     return result
 
 

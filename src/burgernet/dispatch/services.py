@@ -204,31 +204,44 @@ _COPY_COLUMNS = (
 def _copy_deliveries(
     *, message_id: int, priority: int, rows: dict[tuple[str, str], int | None], now: dt.datetime
 ) -> None:
-    """PostgreSQL COPY: tens of thousands of rows in a fraction of a second."""
+    """PostgreSQL COPY: tens of thousands of rows in a fraction of a second.
+
+    The lines are written in COPY's text format by hand, a few thousand per write: psycopg's
+    `write_row` adapts each of the 15 values one by one, which took 0.23 s of a 50,000-row
+    fan-out's 0.65 s.
+    """
+    queued = DeliveryState.QUEUED.value
+    at = now.isoformat()
+    # Columns as _COPY_COLUMNS; empty strings, `f` (false) and 0 are the fixed ones.
+    head = f"{message_id}\t"
+    tail = f"\t{queued}\t\tf\t\t"
+    middle = f"\t0\t{at}\t\t\t{at}\n"
     with connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper
         columns = ", ".join(_COPY_COLUMNS)
         with raw.copy(f"COPY dispatch_delivery ({columns}) FROM STDIN") as copy:
+            lines: list[str] = []
             for (channel, address), participant_id in rows.items():
-                copy.write_row(
-                    (
-                        message_id,
-                        channel,
-                        priority,
-                        participant_id,
-                        address,
-                        DeliveryState.QUEUED.value,
-                        "",
-                        False,
-                        "",
-                        delivery_key(message_id, channel, address),
-                        0,
-                        now,
-                        "",
-                        "",
-                        now,
-                    )
+                ref = "\\N" if participant_id is None else str(int(participant_id))
+                lines.append(
+                    f"{head}{_copy_text(channel)}\t{priority}\t{ref}\t{_copy_text(address)}"
+                    f"{tail}{delivery_key(message_id, channel, address)}{middle}"
                 )
+                if len(lines) >= 5000:
+                    copy.write("".join(lines))
+                    lines.clear()
+            if lines:
+                copy.write("".join(lines))
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: str) -> str:
+    """`value` as a field of COPY's text format (backslash, tab and line ends escaped)."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_COPY_ESCAPES)
+    return value
 
 
 def wake_workers(*, lane: str, channels: Iterable[str]) -> None:
@@ -384,6 +397,11 @@ def _adapter(account: ProviderAccount) -> Adapter:
         adapter = adapter_class(account.adapter)(account)
         _adapters[account.name] = adapter
     return adapter
+
+
+def warm_adapter(account: ProviderAccount) -> None:
+    """Build the account's adapter (and its HTTP client) now rather than at the first send."""
+    _adapter(account)
 
 
 def reset_provider_state() -> None:
@@ -783,11 +801,19 @@ def deliveries_drain(
     while True:
         order = _account_order(accounts)
         if rate_limited and len(order) > 1:
-            # The batch goes to the account that can take it soonest (ties: weighted order),
-            # so no worker queues behind a busy account while another has tokens.
-            wait = ratelimit.waits(order)
+            # The batch goes to the account that can take it soonest, so no worker queues
+            # behind a busy account while another has tokens; of those ready now, the one
+            # with the fullest bucket (whose tokens would be lost first: at the start, an
+            # account nobody has used yet), then the weighted order.
+            ready = ratelimit.readiness(order)
             rank = {a.name: i for i, a in enumerate(order)}
-            order.sort(key=lambda a: (round(wait[a.name], 2), rank[a.name]))
+            order.sort(
+                key=lambda a: (
+                    round(ready[a.name][0], 2),
+                    -round(ready[a.name][1], 1),
+                    rank[a.name],
+                )
+            )
         first = order[0] if order else None
         limit = first.send_batch_size if first else 100
         if accepted == 0:

@@ -25,7 +25,7 @@ class ProviderAccount:
     adapter: str
     weight: int = 1
     rate_per_second: float = 0.0  # 0: unlimited
-    burst: float = 0.0  # bucket size; 0: a tenth of a second's worth (at least one batch)
+    burst: float = 0.0  # bucket size; 0: two batches, at least a tenth of a second's worth
     price: Decimal = Decimal("0")  # per SMS segment / call / e-mail
     batch_size: int = 100
     options: dict[str, Any] = field(default_factory=dict)
@@ -57,9 +57,16 @@ class ProviderAccount:
 
     @property
     def bucket_size(self) -> float:
+        """Tokens the bucket holds: `burst`, or two batches (at least a tenth of a second).
+
+        Two, not one: with room for exactly one batch, every millisecond a worker came late
+        to a full bucket was lost for good (at 4 × 1,000/s the accounts averaged 257-260 ms
+        between batches of 250 instead of 250). The second batch absorbs that jitter; the
+        long-run rate stays exact, and the mock's one-second bucket is never exceeded.
+        """
         if self.burst > 0:
             return self.burst
-        return max(float(self.send_batch_size), self.rate_per_second / 10)
+        return max(2.0 * self.send_batch_size, self.rate_per_second / 10)
 
 
 @dataclass(frozen=True)

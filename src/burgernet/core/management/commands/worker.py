@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 from django.utils.crypto import get_random_string
+from django.utils.module_loading import import_string
 
 from burgernet.core.db import require_database, require_redis
 
@@ -36,6 +37,8 @@ class Command(BaseCommand):
             self.stderr.write(f"unknown queue(s): {', '.join(sorted(unknown))}")
             raise SystemExit(2)
         require_database()
+        for path in getattr(settings, "WORKER_WARM_UP", []):
+            import_string(path)()
         if settings.TASKS_BACKEND == "rq":
             require_redis()
             # The scheduler moves deferred tasks (run_after, retries with a delay) onto their
