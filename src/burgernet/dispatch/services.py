@@ -786,14 +786,23 @@ def _record(outcome: _Outcome, *, token: str, messages: dict[int, Message]) -> N
 FIRST_BATCH = 50
 
 
+#: Channels to partner systems and broadcast targets, not to people: their drains do not wait
+#: for retries (see `deliveries_drain`).
+UNHURRIED_CHANNELS = frozenset({Channel.WEBHOOK.value, Channel.BROADCAST.value})
+
+
 def deliveries_drain(
-    *, channel: str, max_seconds: float | None = None, wait_for_retries: bool = True
+    *, channel: str, max_seconds: float | None = None, wait_for_retries: bool | None = None
 ) -> int:
     """Claim and send batches of `channel` until nothing is due; returns how many were accepted.
 
     With `wait_for_retries` it also waits for retries due within DISPATCH_DRAIN_WAIT_SECONDS,
-    so a burst of provider errors does not wait for the sweeper.
+    so a burst of provider errors does not wait for the sweeper. By default only channels that
+    reach people wait: a partner system or broadcast target that is down must not hold the
+    worker that the next action's SMS is queued behind (their retries come with the sweeper).
     """
+    if wait_for_retries is None:
+        wait_for_retries = channel not in UNHURRIED_CHANNELS
     started = time.monotonic()
     accepted = 0
     accounts = provider_accounts(channel)
