@@ -335,19 +335,49 @@ def _worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+# One statement, one round trip: lock the most urgent due rows nobody holds (SKIP LOCKED) and
+# claim them, returning the claimed rows. The pick is a MATERIALIZED CTE: as `id IN (subquery)`
+# the planner may rescan the LIMIT subquery and claim far more than `limit` rows (seen: 300
+# for a limit of 20). (Select, update and re-read took three, and at
+# 500 rows a batch the claim was 40 % of a worker's time in the fan-out benchmark.)
+_POSTGRES_CLAIM = """
+WITH picked AS MATERIALIZED (
+    SELECT id FROM dispatch_delivery
+    WHERE state = 'queued' AND channel = %s AND next_attempt_at <= %s
+    ORDER BY priority, next_attempt_at, id
+    LIMIT %s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE dispatch_delivery d SET
+    state = 'claimed', claimed_by = %s, claimed_until = %s, claimed_at = %s,
+    attempts = d.attempts + 1,
+    provider_account = CASE WHEN d.provider_account = '' THEN %s ELSE d.provider_account END
+FROM picked
+WHERE d.id = picked.id
+RETURNING d.*
+"""
+
+
 def deliveries_claim(
     *, channel: str, limit: int, account: str = "", lease_seconds: float | None = None
 ) -> list[Delivery]:
     """Claim up to `limit` due deliveries of `channel`, most urgent first, under a lease.
 
-    PostgreSQL: `SELECT … FOR UPDATE SKIP LOCKED` so concurrent workers take disjoint batches
-    without waiting. SQLite: the write transaction is exclusive (IMMEDIATE), and the UPDATE is
-    conditional on the row still being queued. Each claim has its own token in `claimed_by`.
-    Rows without an account get `account` (the one this batch will try first).
+    PostgreSQL: one `UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`, so
+    concurrent workers take disjoint batches without waiting. SQLite: the write transaction is
+    exclusive (IMMEDIATE), and the UPDATE is conditional on the row still being queued. Each
+    claim has its own token in `claimed_by`. Rows without an account get `account` (the one
+    this batch will try first).
     """
     lease = lease_seconds if lease_seconds is not None else settings.DISPATCH_LEASE_SECONDS
     now = clock.now()
     token = f"{_worker_id()}:{uuid.uuid4().hex[:12]}"
+    if connection.vendor == "postgresql":
+        claimed = Delivery.objects.raw(
+            _POSTGRES_CLAIM,
+            [channel, now, limit, token, now + dt.timedelta(seconds=lease), now, account],
+        )
+        return sorted(claimed, key=lambda d: (d.priority, d.pk))
     with transaction.atomic():
         due = Delivery.objects.filter(
             state=DeliveryState.QUEUED, channel=channel, next_attempt_at__lte=now

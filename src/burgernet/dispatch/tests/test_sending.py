@@ -178,6 +178,22 @@ def test_urgent_lane_is_claimed_before_bulk(mock_provider, configure_accounts) -
     assert {d.message_id for d in claimed} == {urgent.pk}
 
 
+def test_a_claim_takes_at_most_its_limit_and_one_batch_at_a_time(
+    mock_provider, configure_accounts
+) -> None:
+    configure_accounts(gateway_account("gw-1", mock_provider.url))
+    enqueue_sms(numbers(300))
+
+    first = services.deliveries_claim(channel="sms", limit=20, account="gw-1")
+    second = services.deliveries_claim(channel="sms", limit=20, account="gw-1")
+
+    assert len(first) == len(second) == 20
+    assert not {d.pk for d in first} & {d.pk for d in second}
+    assert [d.pk for d in first] == sorted(d.pk for d in first)  # oldest first
+    assert all(d.state == DeliveryState.CLAIMED and d.attempts == 1 for d in first + second)
+    assert Delivery.objects.filter(state=DeliveryState.QUEUED).count() == 260
+
+
 def test_send_transactional_is_idempotent(mock_provider, configure_accounts) -> None:
     configure_accounts(gateway_account("gw-1", mock_provider.url))
     first = services.send_transactional(
