@@ -50,11 +50,16 @@ def machine() -> list[str]:
     except (OSError, subprocess.CalledProcessError):
         pg, postgis = "unknown", "unknown"
     return [
-        f"- CPU: {cpu}, `nproc` = {os.cpu_count()} (shared with other work during the run)",
+        f"- CPU: {cpu}, `nproc` = {os.cpu_count()} (the load during the run: see the notes)",
         f"- RAM: {mem_kb / 1024 / 1024:.1f} GiB",
         f"- PostgreSQL: {pg}; PostGIS {postgis or 'not available'}",
         f"- Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
     ]
+
+
+#: DESIGN.md's selection target is "recipients of a 5 km circle among 2 M participants"; the
+#: other areas are measured for context.
+TARGET_GROUP = "circle 5 km"
 
 
 def verdict(ok: bool | None) -> str:
@@ -100,11 +105,15 @@ def main() -> None:
                 f"p50 {o['p50']:.0f} / p95 {o['p95']:.0f} ms; PostGIS p50 {pg['p50']:.0f} / "
                 f"p95 {pg['p95']:.0f} ms; ratio **{ratio:.2f}**; full sms list p95 "
                 f"{g['ours_sms_list']['p95']:.0f} ms",
-                "p95 ≤ 0.5 × PostGIS",
+                "p95 ≤ 0.5 × PostGIS" if group == TARGET_GROUP else "context (5 km is the target)",
                 # A ratio far below the target means PostGIS chose a bad plan, not that we won.
                 "not comparable: PostGIS plan accident (see below)"
                 if ratio < 0.1
-                else verdict(ratio <= 0.5),
+                else (
+                    verdict(ratio <= 0.5)
+                    if group == TARGET_GROUP
+                    else ("within 0.5 ×" if ratio <= 0.5 else f"above 0.5 × ({ratio:.2f})")
+                ),
             )
         )
     if sel:
@@ -156,12 +165,15 @@ def main() -> None:
             if f["clients"] == 1
             else f"{f['clients']} dispatchers drawing at once (`reach_counts` in threads)"
         )
+        one = f["clients"] == 1
         rows.append(
             (
                 f"reach preview, {who}",
                 f"p50 {f['p50']:.0f} ms, p95 **{f['p95']:.0f} ms**",
-                "p95 ≤ 100 ms",
-                verdict(f["p95"] <= 100),
+                "p95 ≤ 100 ms" if one else "context (load test; the target is one dispatcher)",
+                verdict(f["p95"] <= 100)
+                if one
+                else ("within 100 ms" if f["p95"] <= 100 else "above 100 ms"),
             )
         )
     if "public" in suite:
