@@ -276,6 +276,21 @@ PARTNER_WEBHOOKS = config("PARTNER_WEBHOOKS", "")
 # Days a settled delivery keeps its address (phone number, e-mail) before the retention job
 # blanks it (ADR 0038); the figures (channel, state, cost, timestamps) stay.
 DELIVERY_RETENTION_DAYS = config("DELIVERY_RETENTION_DAYS", 90)
+# Days an inbound SMS reply or call record (caller's keyed hash, text) is kept for de-duplication
+# and routing checks; the response it became lives on in the dossier under its own retention.
+INBOUND_RETENTION_DAYS = config("INBOUND_RETENTION_DAYS", 90)
+if INBOUND_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured(
+        f"INBOUND_RETENTION_DAYS={INBOUND_RETENTION_DAYS}: give at least 1 (days)"
+    )
+# Days the staff access log (who viewed which participant's data, when and why) is kept: long
+# enough to answer a participant's or the privacy officer's question about past access.
+ACCESS_LOG_RETENTION_DAYS = config("ACCESS_LOG_RETENTION_DAYS", 730)
+if ACCESS_LOG_RETENTION_DAYS < 180:
+    raise ImproperlyConfigured(
+        f"ACCESS_LOG_RETENTION_DAYS={ACCESS_LOG_RETENTION_DAYS}: keep the access log at least "
+        "180 days (it is the record of who looked at personal data)"
+    )
 # Child processes of `burgernet serve`: the dispatch sweeper, and the mock provider in demo mode.
 SERVE_EXTRA_PROCESSES = ["burgernet.dispatch.processes.serve_processes"]
 # Called by `burgernet worker` before it serves its first task (one-off start-up costs).
@@ -319,6 +334,8 @@ SCHEDULED_JOBS: list[tuple[str, str, str] | tuple[str, str, str, dict[str, objec
         "50 3 * * *",
         "burgernet.mailings.tasks.purge_expired_replies",
     ),
+    ("dispatch-inbound-retention", "55 3 * * *", "burgernet.dispatch.tasks.purge_expired_inbound"),
+    ("core-access-log-retention", "0 4 * * *", "burgernet.core.tasks.purge_expired_access_log"),
 ]
 # Names of jobs to leave out here (e.g. when another system runs them), comma-separated.
 SCHEDULER_DISABLED_JOBS = config("SCHEDULER_DISABLED_JOBS", list[str]())

@@ -1,4 +1,4 @@
-"""Tasks of the core app: a round trip through whichever task backend is configured."""
+"""Tasks of the core app: a round trip through the task backend; the access log's retention."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import os
 import socket
 
 from django_tasks import task
+
+from burgernet.core import retention
 
 
 @task(queue_name="urgent")
@@ -16,3 +18,9 @@ def ping(value: str) -> dict[str, str]:
     the urgent queue: `ping.enqueue("hello")`, then read the result.
     """
     return {"value": value, "host": socket.gethostname(), "pid": str(os.getpid())}
+
+
+@task(queue_name="default")
+def purge_expired_access_log() -> int:
+    """Delete access-log entries older than ACCESS_LOG_RETENTION_DAYS."""
+    return retention.access_log_purge_expired()

@@ -1080,6 +1080,32 @@ def deliveries_blank_expired(*, older_than_days: int | None = None) -> int:
     return blanked
 
 
+def inbound_purge_expired(*, older_than_days: int | None = None) -> int:
+    """Delete inbound SMS/call records received more than `older_than_days`
+    (INBOUND_RETENTION_DAYS) ago, a few thousand per transaction. Idempotent; returns how many.
+    A provider retrying a webhook that old is not expected: the record only de-duplicates."""
+    days = settings.INBOUND_RETENTION_DAYS if older_than_days is None else older_than_days
+    if days < 0:
+        raise DispatchError("must be 0 or more", field="older_than_days")
+    expired = InboundMessage.objects.filter(received_at__lt=clock.now() - dt.timedelta(days=days))
+    deleted = 0
+    while ids := list(expired.order_by("id").values_list("id", flat=True)[:BLANK_BATCH]):
+        with transaction.atomic():
+            deleted += InboundMessage.objects.filter(id__in=ids).delete()[0]
+    log.info("inbound_purged_expired", count=deleted, older_than_days=days)
+    return deleted
+
+
+def inbound_forget_numbers(*, e164s: Iterable[str]) -> int:
+    """Erasure: delete the inbound records of these numbers (matched by their keyed hash)."""
+    from burgernet.dispatch.signing import phone_hash
+
+    hashes = [phone_hash(e164) for e164 in e164s if e164]
+    if not hashes:
+        return 0
+    return InboundMessage.objects.filter(from_hash__in=hashes).delete()[0]
+
+
 def deliveries_blank_for_recipient(*, recipient_ref: int, addresses: Iterable[str] = ()) -> int:
     """Erase one participant's addresses from the outbox (their sign-off): every delivery to
     `recipient_ref`, or to one of `addresses` (their numbers and e-mail addresses: one-off

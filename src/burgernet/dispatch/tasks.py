@@ -23,3 +23,9 @@ def sweep_deliveries() -> int:
 def blank_expired_deliveries() -> int:
     """Blank the addresses of deliveries settled longer than DELIVERY_RETENTION_DAYS ago."""
     return services.deliveries_blank_expired()
+
+
+@task(queue_name="default")
+def purge_expired_inbound() -> int:
+    """Delete inbound SMS/call records older than INBOUND_RETENTION_DAYS."""
+    return services.inbound_purge_expired()

@@ -716,23 +716,26 @@ def participant_export(*, participant: Participant) -> dict[str, Any]:
 
 def participant_erase(*, participant: Participant, kind: str = CounterKind.SIGNOFF) -> None:
     """Delete every piece of personal data (participant, numbers, places, codes) for good,
-    and blank the participant's addresses in the dispatch outbox and, through the hooks of
-    `participants.erasure`, in other apps.
+    blank the participant's addresses in the dispatch outbox, delete the inbound SMS/call
+    records of their numbers and, through the hooks of `participants.erasure`, their copies in
+    other apps.
 
     Only an anonymous count of `kind` for the home municipality remains. The staff access log
     keeps its rows: they hold the former id, no personal data.
     """
-    from burgernet.dispatch.services import deliveries_blank_for_recipient
+    from burgernet.dispatch.services import deliveries_blank_for_recipient, inbound_forget_numbers
 
     with transaction.atomic():
         region = _home_region(participant)
         pk = participant.pk
         addresses = [participant.email, participant.pending_email]
-        addresses += participant.phones.values_list("e164", flat=True)
+        numbers = list(participant.phones.values_list("e164", flat=True))
+        addresses += numbers
         participant.delete()  # cascades to phones, verifications and locations
         # Copies of the numbers and addresses in the dispatch outbox and in other apps go in
         # the same transaction.
         deliveries_blank_for_recipient(recipient_ref=pk, addresses=addresses)
+        inbound_forget_numbers(e164s=numbers)
         erasure.erase_copies(participant_id=pk, addresses=[a for a in addresses if a])
         _count(kind=kind, region=region)
     log.info("participants.erased", participant_id=pk, kind=kind)

@@ -1,5 +1,6 @@
 """Outbox retention (ADR 0038): settled deliveries lose their address after
-DELIVERY_RETENTION_DAYS; queued and recent ones keep it; the figures stay."""
+DELIVERY_RETENTION_DAYS; queued and recent ones keep it; the figures stay. Inbound SMS/call
+records are deleted after INBOUND_RETENTION_DAYS and when the caller signs off."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from django.utils import timezone
 
 from burgernet.core import clock
 from burgernet.dispatch import services
-from burgernet.dispatch.models import Delivery, DeliveryState
-from burgernet.dispatch.tasks import blank_expired_deliveries
+from burgernet.dispatch.models import Delivery, DeliveryState, InboundMessage
+from burgernet.dispatch.tasks import blank_expired_deliveries, purge_expired_inbound
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +113,51 @@ def test_erasing_a_recipient_cancels_what_is_not_sent_yet() -> None:
     assert (other.address, other.state, other.error) == ("", DeliveryState.FAILED, "erased")
     # Nothing is sent to a blanked, cancelled row.
     assert services.deliveries_claim(channel="sms", limit=10) == []
+
+
+def _inbound(at: dt.datetime, provider_id: str, number: str) -> None:
+    with clock.frozen(at):
+        services.inbound_record(
+            kind="sms",
+            account="gw-1",
+            provider_message_id=provider_id,
+            from_e164=number,
+            text="Gezien bij het station",
+        )
+
+
+def test_inbound_records_go_after_their_retention(settings) -> None:
+    settings.INBOUND_RETENTION_DAYS = 90
+    _inbound(NOW - dt.timedelta(days=91), "old", "+31611111111")
+    _inbound(NOW - dt.timedelta(days=89), "recent", "+31622222222")
+
+    with clock.frozen(NOW):
+        assert purge_expired_inbound.call() == 1
+        assert purge_expired_inbound.call() == 0  # idempotent
+    assert list(InboundMessage.objects.values_list("provider_message_id", flat=True)) == ["recent"]
+
+
+def test_erasing_a_participant_deletes_the_inbound_records_of_their_numbers() -> None:
+    _inbound(NOW, "theirs", "+31611111111")
+    _inbound(NOW, "someone-else", "+31622222222")
+
+    assert services.inbound_forget_numbers(e164s=["+31611111111", ""]) == 1
+
+    assert list(InboundMessage.objects.values_list("provider_message_id", flat=True)) == [
+        "someone-else"
+    ]
+
+
+def test_a_sign_off_takes_the_inbound_records_of_the_participants_numbers() -> None:
+    from burgernet.participants.services import participant_erase
+    from burgernet.participants.tests.factories import make_participant
+
+    person = make_participant(region=None, phone="+31611111111")
+    _inbound(NOW, "theirs", "+31611111111")
+    _inbound(NOW, "someone-else", "+31622222222")
+
+    participant_erase(participant=person)
+
+    assert list(InboundMessage.objects.values_list("provider_message_id", flat=True)) == [
+        "someone-else"
+    ]
