@@ -28,14 +28,17 @@ scoped service). Never call them from a view to show personal data.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.db.models.lookups import Lookup
 
 from burgernet.geo.area import Area, Circle
@@ -309,6 +312,16 @@ def _matched_postgres(
     return best
 
 
+#: The languages as their JSON text: a few distinct lists among millions of people, decoded
+#: once each by `_languages` instead of once per row (0.6 s of a 90,000-number list).
+_LANGUAGES_TEXT = Cast("languages", TextField())
+
+
+@functools.lru_cache(maxsize=1024)
+def _languages(text: str | None) -> tuple[str, ...]:
+    return tuple(json.loads(text) or ()) if text else ()
+
+
 def reachable_participants(
     *, area: Area, channel: str, at: dt.datetime, category: str | None = None
 ) -> list[Recipient]:
@@ -337,7 +350,7 @@ def reachable_participants(
                 # skip one anyway rather than hand the sender an empty address. The counts
                 # do not look at the address, so they can use index-only scans.
                 .exclude(email="")
-                .values_list("id", "email", "languages")
+                .values_list("id", "email", _LANGUAGES_TEXT)
             )
             for participant_id, email, languages in rows:
                 location_id, distance = matched[participant_id]
@@ -349,14 +362,16 @@ def reachable_participants(
                         phone_id=None,
                         location_id=location_id,
                         distance_m=distance,
-                        languages=tuple(languages or ()),
+                        languages=_languages(languages),
                     )
                 )
         else:
             phone_rows = list(
                 PhoneNumber.objects.filter(
                     _id_in("participant_id", chunk), verified_at__isnull=False, **{channel: True}
-                ).values_list("id", "participant_id", "e164", "participant__languages")
+                ).values_list(
+                    "id", "participant_id", "e164", Cast("participant__languages", TextField())
+                )
             )
             for phone_id, participant_id, e164, languages in phone_rows:
                 location_id, distance = matched[participant_id]
@@ -368,7 +383,7 @@ def reachable_participants(
                         phone_id=phone_id,
                         location_id=location_id,
                         distance_m=distance,
-                        languages=tuple(languages or ()),
+                        languages=_languages(languages),
                     )
                 )
     recipients.sort(key=lambda r: (r.distance_m, r.participant_id, r.phone_id or 0))

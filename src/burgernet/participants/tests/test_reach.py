@@ -326,3 +326,18 @@ def test_a_midnight_crossing_window_is_the_complement_of_its_reverse(start: int,
         assert in_window(_time(start), _time(end), _time(moment)) != in_window(
             _time(end), _time(start), _time(moment)
         )
+
+
+def test_recipients_carry_the_participants_languages_in_their_order() -> None:
+    french = make_participant()
+    Participant.objects.filter(pk=french.pk).update(languages=["fr", "nl"])
+    dutch = make_participant()
+    none = make_participant()
+    Participant.objects.filter(pk=none.pk).update(languages=[])
+    circle = Circle(*DAM, 1000)
+    for channel in ("sms", "email"):
+        found = {
+            r.participant_id: r.languages
+            for r in reachable_participants(area=circle, channel=channel, at=AFTERNOON)
+        }
+        assert found == {french.pk: ("fr", "nl"), dutch.pk: ("nl",), none.pk: ()}, channel
