@@ -108,6 +108,10 @@ class Delivery(models.Model):
     # insert and state change pays for (≈0.1 s per 50,000-row fan-out).
     idempotency_key = models.CharField(max_length=64)
     attempts = models.PositiveIntegerField(default=0)
+    # Position within its message's fan-out (0 = first: the recipients come nearest first).
+    # Claims take the lowest ranks of all messages of a lane first, so a new action's first
+    # SMS do not wait behind the rest of a big fan-out that is still draining (ADR 0087).
+    rank = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
     claimed_until = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(max_length=80, blank=True)
@@ -125,12 +129,14 @@ class Delivery(models.Model):
         # Every state change writes a new row version into every index, so there are few, and
         # the claim and lease indexes are partial: they only hold the rows they look for.
         indexes = [
-            # The claim query: queued rows of a channel, most urgent and oldest first. It ends
-            # in id like the ORDER BY, or a claim would sort every row of a big fan-out (they
-            # all share one next_attempt_at) to find the first 500.
+            # The claim query: queued rows of a channel, most urgent lane first, then the lowest
+            # rank across messages (ADR 0087). It ends in id like the ORDER BY, or a claim would
+            # sort every row of a big fan-out to find the first 500; next_attempt_at is
+            # checked on the index entry.
             models.Index(
-                fields=["channel", "priority", "next_attempt_at", "id"],
-                name="dispatch_delivery_claim",
+                fields=["channel", "priority", "rank", "id"],
+                include=["next_attempt_at"],
+                name="dispatch_delivery_claim_fair",
                 condition=models.Q(state="queued"),
             ),
             # The sweeper: claims whose lease ran out.

@@ -170,10 +170,11 @@ def deliveries_enqueue(
                     address=address,
                     state=DeliveryState.QUEUED,
                     idempotency_key=delivery_key(message.pk, channel, address),
+                    rank=rank,
                     next_attempt_at=now,
                     queued_at=now,
                 )
-                for (channel, address), participant_id in rows.items()
+                for rank, ((channel, address), participant_id) in enumerate(rows.items())
             ],
             batch_size=2000,
         )
@@ -198,6 +199,7 @@ _COPY_COLUMNS = (
     "claimed_by",
     "error",
     "queued_at",
+    "rank",
 )
 
 
@@ -215,17 +217,17 @@ def _copy_deliveries(
     # Columns as _COPY_COLUMNS; empty strings, `f` (false) and 0 are the fixed ones.
     head = f"{message_id}\t"
     tail = f"\t{queued}\t\tf\t\t"
-    middle = f"\t0\t{at}\t\t\t{at}\n"
+    middle = f"\t0\t{at}\t\t\t{at}\t"
     with connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper
         columns = ", ".join(_COPY_COLUMNS)
         with raw.copy(f"COPY dispatch_delivery ({columns}) FROM STDIN") as copy:
             lines: list[str] = []
-            for (channel, address), participant_id in rows.items():
+            for rank, ((channel, address), participant_id) in enumerate(rows.items()):
                 ref = "\\N" if participant_id is None else str(int(participant_id))
                 lines.append(
                     f"{head}{_copy_text(channel)}\t{priority}\t{ref}\t{_copy_text(address)}"
-                    f"{tail}{delivery_key(message_id, channel, address)}{middle}"
+                    f"{tail}{delivery_key(message_id, channel, address)}{middle}{rank}\n"
                 )
                 if len(lines) >= 5000:
                     copy.write("".join(lines))
@@ -344,7 +346,7 @@ _POSTGRES_CLAIM = """
 WITH picked AS MATERIALIZED (
     SELECT id FROM dispatch_delivery
     WHERE state = 'queued' AND channel = %s AND next_attempt_at <= %s
-    ORDER BY priority, next_attempt_at, id
+    ORDER BY priority, rank, id
     LIMIT %s
     FOR UPDATE SKIP LOCKED
 )
@@ -377,11 +379,11 @@ def deliveries_claim(
             _POSTGRES_CLAIM,
             [channel, now, limit, token, now + dt.timedelta(seconds=lease), now, account],
         )
-        return sorted(claimed, key=lambda d: (d.priority, d.pk))
+        return sorted(claimed, key=lambda d: (d.priority, d.rank, d.pk))
     with transaction.atomic():
         due = Delivery.objects.filter(
             state=DeliveryState.QUEUED, channel=channel, next_attempt_at__lte=now
-        ).order_by("priority", "next_attempt_at", "id")
+        ).order_by("priority", "rank", "id")
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
         ids = list(due.values_list("id", flat=True)[:limit])
@@ -401,7 +403,7 @@ def deliveries_claim(
     # Re-reading by primary key keeps this independent of the table's size.
     return list(
         Delivery.objects.filter(id__in=ids, claimed_by=token, state=DeliveryState.CLAIMED).order_by(
-            "priority", "id"
+            "priority", "rank", "id"
         )
     )
 

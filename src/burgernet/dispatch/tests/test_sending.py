@@ -194,6 +194,31 @@ def test_a_claim_takes_at_most_its_limit_and_one_batch_at_a_time(
     assert Delivery.objects.filter(state=DeliveryState.QUEUED).count() == 260
 
 
+def test_a_new_action_is_not_queued_behind_a_big_one_still_draining(
+    mock_provider, configure_accounts
+) -> None:
+    """Claims take the lowest ranks of all messages of a lane first (ADR 0087)."""
+    configure_accounts(gateway_account("gw-1", mock_provider.url))
+    with transaction.atomic():
+        big = services.message_create(kind="action_start", lane=Lane.URGENT, sms_text="Overval")
+        services.deliveries_enqueue(
+            message=big, recipients=[("sms", a, None) for a in numbers(300)]
+        )
+    services.deliveries_claim(channel="sms", limit=100, account="gw-1")  # the big one is going
+    with transaction.atomic():
+        new = services.message_create(kind="action_start", lane=Lane.URGENT, sms_text="Vermist")
+        nearest_first = numbers(10, 1000)
+        services.deliveries_enqueue(
+            message=new, recipients=[("sms", a, None) for a in nearest_first]
+        )
+
+    claimed = services.deliveries_claim(channel="sms", limit=20, account="gw-1")
+
+    mine = [d.address for d in claimed if d.message_id == new.pk]
+    assert mine == nearest_first  # all of them, in the order given (nearest first)
+    assert len(claimed) == 20  # sharing the batch with the big one, not waiting for it
+
+
 def test_send_transactional_is_idempotent(mock_provider, configure_accounts) -> None:
     configure_accounts(gateway_account("gw-1", mock_provider.url))
     first = services.send_transactional(
