@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from burgernet.core import clock
 from burgernet.geo.area import Circle
@@ -139,6 +139,39 @@ def test_raw_sql_and_erasure_are_followed(person: Participant) -> None:
     assert not Location.objects.exists()
 
 
+def test_a_location_written_before_its_participant_gets_the_columns_when_they_come() -> None:
+    """Foreign keys are deferred: fixtures and restores may write a location first."""
+    now = clock.now()
+    with transaction.atomic():
+        Location.objects.create(
+            participant_id=987_654, lat=52.0, lon=5.0, h3_r5=1, h3_r7=2, h3_r9=3
+        )
+        Participant.objects.create(
+            id=987_654,
+            name="Later",
+            email="later@example.nl",
+            email_confirmed_at=now,
+            confirmed_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+    assert Location.objects.values_list("reach_active", "reach_email").get() == (True, True)
+    assert_in_sync()
+
+
+def test_phones_and_locations_can_outlive_their_participant_within_a_transaction(
+    person: Participant,
+) -> None:
+    """A test database flush (and a cascade) may delete the participant's row first."""
+    table = Participant._meta.db_table
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE id = %s", [person.pk])  # noqa: S608
+        PhoneNumber.objects.filter(participant_id=person.pk).delete()  # touches the locations
+        Location.objects.filter(participant_id=person.pk).delete()
+    assert not Location.objects.exists()
+
+
 def test_the_selector_sees_a_pause_made_after_the_locations() -> None:
     """End to end: reach follows a change made later through the service."""
     person = make_near_dam([offset(*DAM, 300, 0)])
@@ -183,6 +216,7 @@ TRIGGERS = {
     "postgresql": {
         "participants_location_reach",
         "participants_participant_reach",
+        "participants_participant_reach_insert",
         "participants_phone_reach_insert_delete",
         "participants_phone_reach_update",
     },
@@ -190,6 +224,7 @@ TRIGGERS = {
         "participants_location_reach_insert",
         "participants_location_reach_update",
         "participants_participant_reach",
+        "participants_participant_reach_insert",
         "participants_phone_reach_insert",
         "participants_phone_reach_delete",
         "participants_phone_reach_update",
