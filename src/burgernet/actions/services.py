@@ -8,12 +8,12 @@ Only dispatchers of the owning dispatch centre act on an action.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from burgernet.accounts.models import Organisation, OrganisationKind, Role, StaffUser
@@ -257,30 +257,53 @@ def _area(action: Action) -> Area:
     return parse_area(action.area)
 
 
-def _reach_new(action: Action, area: Area, *, seq: int) -> list[ActionRecipient]:
+def _reach_new(action: Action, area: Area, *, seq: int) -> list[outbox.Recipient]:
     """Recipients in `area` not reached before by this action, saved as ActionRecipients."""
     defaults = texts.TYPE_DEFAULTS[action.type]
     channels = [c for c in action.channels if c in PARTICIPANT_CHANNELS]
     found = outbox.reach(area=area, channels=channels, at=clock.now(), category=defaults.category)
     already = set(ActionRecipient.objects.filter(action=action).values_list("channel", "address"))
-    fresh: dict[tuple[str, str], ActionRecipient] = {}
+    fresh: dict[tuple[str, str], outbox.Recipient] = {}
     for r in found:
         key = (r.channel, r.address)
-        if key in already or key in fresh:
-            continue
-        fresh[key] = ActionRecipient(
-            action=action,
-            participant_id=r.participant_id,
-            channel=r.channel,
-            address=r.address,
-            distance_m=r.distance_m,
-            reached_in=seq,
-        )
-    ActionRecipient.objects.bulk_create(fresh.values(), batch_size=5000)
+        if key not in already and key not in fresh:
+            fresh[key] = r
+    _recipients_save(action, list(fresh.values()), seq=seq)
     return list(fresh.values())
 
 
-def _send(action: Action, *, kind: str, text: str, recipients: list[ActionRecipient]) -> int:
+_RECIPIENT_COLUMNS = (
+    "action_id",
+    "participant_id",
+    "channel",
+    "address",
+    "distance_m",
+    "reached_in",
+)
+
+
+def _recipients_save(action: Action, recipients: list[outbox.Recipient], *, seq: int) -> None:
+    """Write the action's new recipients: COPY on PostgreSQL (a 5 km circle in Amsterdam is
+    ~80,000 rows: bulk_create's model instances took 4.7 s of the start), bulk_create
+    elsewhere. Inside the start's or expansion's transaction."""
+    rows = [
+        (action.pk, r.participant_id, r.channel, r.address, r.distance_m, seq) for r in recipients
+    ]
+    if connection.vendor == "postgresql":
+        table = ActionRecipient._meta.db_table
+        with connection.cursor() as cursor:
+            sql = f"COPY {table} ({', '.join(_RECIPIENT_COLUMNS)}) FROM STDIN"
+            with cursor.cursor.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
+    ActionRecipient.objects.bulk_create(
+        (ActionRecipient(**dict(zip(_RECIPIENT_COLUMNS, row, strict=True))) for row in rows),
+        batch_size=5000,
+    )
+
+
+def _send(action: Action, *, kind: str, text: str, recipients: Sequence[outbox.Recipient]) -> int:
     return outbox.send(
         source_id=action.pk,
         kind=kind,
@@ -291,7 +314,7 @@ def _send(action: Action, *, kind: str, text: str, recipients: list[ActionRecipi
     )
 
 
-def _counts(recipients: list[ActionRecipient]) -> dict[str, int]:
+def _counts(recipients: Sequence[outbox.Recipient]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for r in recipients:
         counts[r.channel] = counts.get(r.channel, 0) + 1
@@ -348,8 +371,17 @@ def action_expand(*, action: Action, by: StaffUser, area: Area) -> Action:
     return action
 
 
-def _everyone(action: Action) -> list[ActionRecipient]:
-    return list(ActionRecipient.objects.filter(action=action).order_by("pk"))
+def _everyone(action: Action) -> list[outbox.Recipient]:
+    return [
+        outbox.Recipient(
+            participant_id=participant_id, channel=channel, address=address, distance_m=distance
+        )
+        for participant_id, channel, address, distance in ActionRecipient.objects.filter(
+            action=action
+        )
+        .order_by("pk")
+        .values_list("participant_id", "channel", "address", "distance_m")
+    ]
 
 
 @transaction.atomic

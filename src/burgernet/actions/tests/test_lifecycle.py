@@ -45,6 +45,15 @@ def test_start_expand_close_reach_the_right_people(recorder) -> None:
     kind, text, recipients = recorder.sent[-1]
     assert kind == "closing" and {r[2] for r in recipients} == {1, 2, 3}
     assert "gevonden" in text
+    # The dossier's recipient list: who, on what, how far, and in which step.
+    rows = dict(
+        ActionRecipient.objects.filter(action=action).values_list("participant_id", "reached_in")
+    )
+    assert rows[1] == rows[2] < rows[3]
+    assert all(
+        d is not None and d >= 0
+        for d in ActionRecipient.objects.filter(action=action).values_list("distance_m", flat=True)
+    )
     action.refresh_from_db()
     assert action.status == ActionStatus.CLOSED
     kinds = list(action.events.values_list("kind", flat=True))
