@@ -1,12 +1,14 @@
-"""Database helpers shared by commands."""
+"""Database helpers shared by commands and retention jobs."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
+from django.db.models import QuerySet
 
 
 def describe_database() -> str:
@@ -52,3 +54,13 @@ def require_redis() -> None:
         raise CommandError(
             f"cannot reach Redis {describe_redis(url)} (REDIS_URL): {reason}"
         ) from None
+
+
+def delete_in_batches(queryset: QuerySet[Any], *, batch: int = 5_000) -> int:
+    """Delete what `queryset` selects, `batch` rows per transaction (oldest ids first), so a
+    retention job never holds a long lock over a busy table. Returns how many were deleted."""
+    deleted = 0
+    while ids := list(queryset.order_by("id").values_list("id", flat=True)[:batch]):
+        with transaction.atomic():
+            deleted += queryset.model.objects.filter(id__in=ids).delete()[0]
+    return deleted

@@ -6,14 +6,12 @@ import datetime as dt
 
 import structlog
 from django.conf import settings
-from django.db import transaction
 
 from burgernet.core import clock
+from burgernet.core.db import delete_in_batches
 from burgernet.core.models import AccessLogEntry
 
 log = structlog.get_logger(__name__)
-
-PURGE_BATCH = 5_000
 
 
 def access_log_purge_expired(*, older_than_days: int | None = None) -> int:
@@ -23,9 +21,6 @@ def access_log_purge_expired(*, older_than_days: int | None = None) -> int:
     if days < 0:
         raise ValueError("older_than_days must be 0 or more")
     expired = AccessLogEntry.objects.filter(at__lt=clock.now() - dt.timedelta(days=days))
-    deleted = 0
-    while ids := list(expired.order_by("id").values_list("id", flat=True)[:PURGE_BATCH]):
-        with transaction.atomic():
-            deleted += AccessLogEntry.objects.filter(id__in=ids).delete()[0]
+    deleted = delete_in_batches(expired)
     log.info("access_log_purged_expired", count=deleted, older_than_days=days)
     return deleted

@@ -28,6 +28,7 @@ from django.db.models import Case, CharField, F, Func, Min, Q, TextField, Value,
 from django.db.models.functions import Cast, Coalesce, Concat
 
 from burgernet.core import clock
+from burgernet.core.db import delete_in_batches
 from burgernet.dispatch import metrics, ratelimit
 from burgernet.dispatch.accounts import provider_account, provider_accounts
 from burgernet.dispatch.models import (
@@ -1094,10 +1095,7 @@ def inbound_purge_expired(*, older_than_days: int | None = None) -> int:
     if days < 0:
         raise DispatchError("must be 0 or more", field="older_than_days")
     expired = InboundMessage.objects.filter(received_at__lt=clock.now() - dt.timedelta(days=days))
-    deleted = 0
-    while ids := list(expired.order_by("id").values_list("id", flat=True)[:BLANK_BATCH]):
-        with transaction.atomic():
-            deleted += InboundMessage.objects.filter(id__in=ids).delete()[0]
+    deleted = delete_in_batches(expired, batch=BLANK_BATCH)
     log.info("inbound_purged_expired", count=deleted, older_than_days=days)
     return deleted
 
