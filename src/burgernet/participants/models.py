@@ -74,21 +74,7 @@ class Participant(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = _("participant")
-        indexes = [
-            # Covering index for the reach selector on PostgreSQL (index-only eligibility
-            # checks); other databases ignore `include` and use the primary key.
-            models.Index(
-                fields=["id"],
-                include=[
-                    "confirmed_at",
-                    "deactivated_at",
-                    "paused_until",
-                    "email_confirmed_at",
-                    "email_unreachable",
-                ],
-                name="participants_reach_cover",
-            )
-        ]
+        # No index for the reach selector here: it reads the locations' reach columns (ADR 0086).
 
     def __str__(self) -> str:
         return f"participant {self.pk}"
